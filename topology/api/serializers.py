@@ -1,0 +1,113 @@
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .. import validation as v
+from ..choices import Lifecycle
+from ..models import Interaction, Service, Team
+from ..selectors import interaction_target_names, service_incoming
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    service_count = serializers.IntegerField(read_only=True)
+    member_count = serializers.IntegerField(read_only=True)
+    url = serializers.HyperlinkedIdentityField(view_name="api:team-detail", lookup_field="slug")
+
+    class Meta:
+        model = Team
+        fields = ["slug", "name", "description", "service_count", "member_count", "created_at", "url"]
+
+
+class InteractionSummarySerializer(serializers.ModelSerializer):
+    to = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "name", "to", "style", "channel", "broker"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_to(self, obj) -> list[str]:
+        return interaction_target_names(obj)
+
+
+class InteractionSerializer(serializers.ModelSerializer):
+    source = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    to = serializers.SerializerMethodField()
+    url = serializers.HyperlinkedIdentityField(view_name="api:interaction-detail")
+
+    class Meta:
+        model = Interaction
+        fields = ["id", "source", "name", "to", "description", "style", "channel", "broker", "criteria",
+                  "created_at", "updated_at", "url"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_to(self, obj) -> list[str]:
+        return interaction_target_names(obj)
+
+
+def _check(problem: str | None) -> None:
+    if problem:
+        raise serializers.ValidationError(problem)
+
+
+class ServiceSerializer(serializers.ModelSerializer):
+    """A service. Writes go through the registration path with the same rules as the manifest."""
+
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all())
+    placeholder = serializers.BooleanField(source="is_placeholder", read_only=True)
+    lifecycle = serializers.ChoiceField(choices=Lifecycle.choices, required=False)
+    labels = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    probes = serializers.ListField(child=serializers.DictField(), required=False, max_length=v.MAX_PROBES)
+    url = serializers.HyperlinkedIdentityField(view_name="api:service-detail", lookup_field="name")
+
+    class Meta:
+        model = Service
+        fields = ["name", "team", "placeholder", "title", "description", "labels", "lifecycle", "language",
+                  "repository", "probes", "created_at", "updated_at", "written_via", "written_by", "url"]
+        read_only_fields = ["name", "created_at", "updated_at", "written_via", "written_by"]
+
+    def validate_title(self, value):
+        _check(v.text_error(value, limit=v.MAX_TITLE, what="title"))
+        return value
+
+    def validate_description(self, value):
+        _check(v.text_error(value, limit=v.MAX_DESCRIPTION, what="description"))
+        return value
+
+    def validate_language(self, value):
+        _check(v.text_error(value, limit=v.MAX_LANGUAGE, what="language"))
+        return value
+
+    def validate_repository(self, value):
+        _check(v.repository_error(value))
+        return value
+
+    def validate_labels(self, value):
+        errors = v.labels_errors(value)
+        if errors:
+            raise serializers.ValidationError({pointer.lstrip("/") or "labels": message for pointer, message in errors})
+        return value
+
+
+class ServiceDetailSerializer(ServiceSerializer):
+    interactions = InteractionSummarySerializer(many=True, read_only=True)
+    incoming = serializers.SerializerMethodField()
+
+    class Meta(ServiceSerializer.Meta):
+        fields = [*ServiceSerializer.Meta.fields, "interactions", "incoming"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_incoming(self, obj) -> list[str]:
+        return [f"{item.source.name}/{item.name}" for item in service_incoming(service=obj)]
+
+
+class RegistrationErrorSerializer(serializers.Serializer):
+    pointer = serializers.CharField()
+    message = serializers.CharField()
+
+
+class RegistrationReportSerializer(serializers.Serializer):
+    dry_run = serializers.BooleanField()
+    created = serializers.BooleanField()
+    summary = serializers.DictField()
+    services = serializers.ListField(child=serializers.DictField())
+    placeholders = serializers.DictField()

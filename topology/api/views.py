@@ -1,0 +1,146 @@
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from ..authentication import api_actor
+from ..filtersets import InteractionFilterSet, ServiceFilterSet
+from ..manifest import ManifestParseError, manifest_parse, manifest_validate
+from ..registration import RegistrationForbidden, RegistrationInvalid, registration_apply
+from ..selectors import interaction_list, service_detail_queryset, service_queryset, service_spec_of, team_list
+from ..services import service_delete
+from .serializers import (
+    InteractionSerializer,
+    RegistrationErrorSerializer,
+    RegistrationReportSerializer,
+    ServiceDetailSerializer,
+    ServiceSerializer,
+    TeamSerializer,
+)
+
+TRUE_WORDS, FALSE_WORDS = {"true", "1", "yes"}, {"false", "0", "no", ""}
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "payload_too_large"
+
+
+def query_flag(request, name: str) -> bool:
+    raw = request.query_params.get(name, "").strip().lower()
+    if raw in TRUE_WORDS:
+        return True
+    if raw in FALSE_WORDS:
+        return False
+    raise exceptions.ValidationError({name: f"must be true or false, got {raw!r}"})
+
+
+def read_body(request, *, limit: int) -> bytes:
+    """The raw body, refusing more than `limit` bytes whether or not Content-Length is honest."""
+    django_request = request._request
+    try:
+        declared = int(django_request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise exceptions.ParseError("Content-Length is not a number.") from None
+    if declared > limit:
+        raise PayloadTooLarge(f"the manifest is {declared} bytes; the limit is {limit} bytes")
+    body = django_request.read(limit + 1)
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the manifest is larger than the limit of {limit} bytes")
+    return body
+
+
+class TeamViewSet(viewsets.ReadOnlyModelViewSet):
+    """Teams, with how many services and members each has."""
+
+    serializer_class = TeamSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return team_list()
+
+
+class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.UpdateModelMixin,
+                     mixins.DestroyModelMixin, viewsets.GenericViewSet):
+    """Services (registered and placeholders). Create them with POST /api/v1/registrations/."""
+
+    lookup_field = "name"
+    lookup_value_regex = "[a-z0-9-]+"
+    filterset_class = ServiceFilterSet
+
+    def get_queryset(self):
+        return service_queryset() if self.action == "list" else service_detail_queryset()
+
+    def get_serializer_class(self):
+        return ServiceSerializer if self.action == "list" else ServiceDetailSerializer
+
+    def update(self, request, *args, **kwargs):
+        service = self.get_object()
+        serializer = self.get_serializer(service, data=request.data, partial=kwargs.get("partial", False))
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        team = changes.pop("team", service.team)
+        if team is None:
+            raise exceptions.ValidationError({"team": "a placeholder needs a team to become a registered service"})
+        spec = service_spec_of(service=service, team=team.slug, **changes)
+        try:
+            registration_apply(specs=[spec], actor=api_actor(request))
+        except (RegistrationForbidden, RegistrationInvalid) as exc:
+            exc.errors = [{**error, "pointer": _field_pointer(error["pointer"])} for error in exc.errors]
+            raise
+        return Response(self.get_serializer(self.get_object()).data)
+
+    def perform_destroy(self, instance):
+        service_delete(actor=api_actor(self.request), service=instance)
+
+
+def _field_pointer(pointer: str) -> str:
+    for prefix in ("/0/metadata", "/0/spec"):
+        if pointer.startswith(prefix):
+            return pointer[len(prefix):]
+    return pointer
+
+
+class InteractionViewSet(viewsets.ReadOnlyModelViewSet):
+    """Interactions, each with its source, targets, declared style and criteria."""
+
+    serializer_class = InteractionSerializer
+    filterset_class = InteractionFilterSet
+
+    def get_queryset(self):
+        return interaction_list().order_by("source__name", "name")
+
+
+class RegistrationView(APIView):
+    """Apply a manifest: the whole desired state of each service it names."""
+
+    parser_classes = []
+
+    @extend_schema(
+        operation_id="registrations_create",
+        request={"application/yaml": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT},
+        parameters=[OpenApiParameter("dry_run", bool, description="Validate and report without writing.")],
+        responses={
+            200: RegistrationReportSerializer,
+            201: RegistrationReportSerializer,
+            400: OpenApiResponse(description="The body is not YAML/JSON, or has the wrong content type."),
+            403: OpenApiResponse(description="A named team or service is not yours to write."),
+            413: OpenApiResponse(description="The body is over REGISTRATION_MAX_BYTES."),
+            422: RegistrationErrorSerializer(many=True),
+        },
+    )
+    def post(self, request):
+        dry_run = query_flag(request, "dry_run")
+        body = read_body(request, limit=settings.REGISTRATION_MAX_BYTES)
+        try:
+            documents = manifest_parse(body, request.content_type)
+        except ManifestParseError as exc:
+            raise exceptions.ParseError(str(exc)) from None
+        result = manifest_validate(documents)
+        if result.errors:
+            raise RegistrationInvalid(result.errors)
+        report = registration_apply(specs=result.services, actor=api_actor(request), dry_run=dry_run)
+        created = report["created"] and not dry_run
+        return Response(report, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,0 +1,142 @@
+"""Reads: query sets with their joins done up front, and plain data for the write path."""
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from .actors import Actor
+from .choices import TeamRole, Via
+from .manifest import InteractionSpec, ServiceSpec
+from .models import ApiToken, AuditEvent, Interaction, InteractionTarget, Service, Team, TeamMembership, WorkerHeartbeat
+
+
+def actor_for_user(*, user, via: str = Via.UI) -> Actor:
+    writable = TeamMembership.objects.filter(user=user, role=TeamRole.MAINTAINER).values_list("team_id", flat=True)
+    return Actor(label=user.get_username(), via=via, user_id=user.pk, is_staff=user.is_staff,
+                 writable_team_ids=frozenset(writable))
+
+
+def actor_for_token(*, token: ApiToken) -> Actor:
+    return Actor(label=token.label, via=Via.API, token_id=token.pk, writable_team_ids=frozenset({token.team_id}))
+
+
+def team_role_of(*, user, team: Team) -> str | None:
+    if user.is_staff:
+        return TeamRole.MAINTAINER
+    membership = TeamMembership.objects.filter(user=user, team=team).values_list("role", flat=True).first()
+    return membership
+
+
+def team_list() -> QuerySet[Team]:
+    return Team.objects.annotate(
+        service_count=Count("services", distinct=True), member_count=Count("memberships", distinct=True)
+    )
+
+
+def team_members(*, team: Team) -> QuerySet[TeamMembership]:
+    return team.memberships.select_related("user").order_by("role", "user__username")
+
+
+def team_tokens(*, team: Team) -> QuerySet[ApiToken]:
+    return team.tokens.order_by("revoked_at", "name")
+
+
+def _targets_prefetch() -> Prefetch:
+    links = InteractionTarget.objects.select_related("service").order_by("position")
+    return Prefetch("target_links", queryset=links)
+
+
+def service_queryset() -> QuerySet[Service]:
+    return Service.objects.select_related("team")
+
+
+def service_detail_queryset() -> QuerySet[Service]:
+    outgoing = interaction_list().order_by("name")
+    return Service.objects.select_related("team").prefetch_related(Prefetch("interactions", queryset=outgoing))
+
+
+def service_list() -> QuerySet[Service]:
+    return Service.objects.select_related("team").annotate(
+        interaction_count=Count("interactions", distinct=True),
+        incoming_count=Count("target_links", distinct=True),
+    )
+
+
+def service_outgoing(*, service: Service) -> QuerySet[Interaction]:
+    return service.interactions.select_related("source__team").prefetch_related(_targets_prefetch()).order_by("name")
+
+
+def service_incoming(*, service: Service) -> QuerySet[Interaction]:
+    return (
+        Interaction.objects.filter(target_links__service=service)
+        .select_related("source__team")
+        .prefetch_related(_targets_prefetch())
+        .order_by("source__name", "name")
+    )
+
+
+def interaction_list() -> QuerySet[Interaction]:
+    return Interaction.objects.select_related("source__team").prefetch_related(_targets_prefetch())
+
+
+def interaction_target_names(interaction: Interaction) -> list[str]:
+    """Target names in order; uses the prefetched links when present."""
+    return [link.service.name for link in interaction.target_links.all()]
+
+
+def service_history(*, service_name: str, limit: int = 50) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(service_name=service_name).order_by("-at", "-id")[:limit]
+
+
+def team_history(*, team_slug: str, limit: int = 20) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.filter(team_slug=team_slug).order_by("-at", "-id")[:limit]
+
+
+def recent_changes(*, limit: int = 15) -> QuerySet[AuditEvent]:
+    return AuditEvent.objects.order_by("-at", "-id")[:limit]
+
+
+def dashboard_counts() -> dict:
+    services = Service.objects.aggregate(
+        total=Count("id"), placeholders=Count("id", filter=Q(team__isnull=True))
+    )
+    styles = dict(Interaction.objects.values_list("style").annotate(n=Count("id")).order_by())
+    return {
+        "teams": Team.objects.count(),
+        "services": services["total"] - services["placeholders"],
+        "placeholders": services["placeholders"],
+        "interactions": sum(styles.values()),
+        "styles": styles,
+    }
+
+
+def service_spec_of(*, service: Service, interactions: list[InteractionSpec] | None = None, **changes) -> ServiceSpec:
+    """The current desired state of a registered service, with some fields changed."""
+    if interactions is None:
+        interactions = [interaction_spec_of(item) for item in service_outgoing(service=service)]
+    values = {
+        "name": service.name, "team": service.team.slug if service.team_id else "",
+        "title": service.title, "description": service.description, "labels": service.labels,
+        "lifecycle": service.lifecycle, "language": service.language, "repository": service.repository,
+        "interactions": tuple(interactions), "probes": service.probes,
+    }
+    values.update(changes)
+    return ServiceSpec(**values)
+
+
+def interaction_spec_of(interaction: Interaction) -> InteractionSpec:
+    return InteractionSpec(
+        name=interaction.name, targets=tuple(interaction_target_names(interaction)),
+        description=interaction.description, style=interaction.style, channel=interaction.channel,
+        broker=interaction.broker, criteria=interaction.criteria,
+    )
+
+
+def token_find(*, digest: str) -> ApiToken | None:
+    return ApiToken.objects.select_related("team").filter(digest=digest, revoked_at__isnull=True).first()
+
+
+def workers_alive() -> list[WorkerHeartbeat]:
+    cutoff = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
+    return list(WorkerHeartbeat.objects.filter(last_seen_at__gte=cutoff).order_by("hostname"))
