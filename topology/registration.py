@@ -58,10 +58,7 @@ class ServicePlan:
     result: str = UNCHANGED
     changes: dict = field(default_factory=dict)
     interactions: list[InteractionPlan] = field(default_factory=list)
-
-    @property
-    def promoted(self) -> bool:
-        return self.current is not None and self.current.team_id is None
+    promoted: bool = False  # the service existed as a placeholder
 
 
 @dataclass
@@ -156,8 +153,9 @@ def _current_interactions(services: list[Service]) -> tuple[dict[int, dict], dic
 
 
 def _service_plan(spec: ServiceSpec, team: Team, service: Service | None, current: dict) -> ServicePlan:
-    plan = ServicePlan(spec=spec, team=team, current=service)
-    if service is None or service.team_id is None:
+    plan = ServicePlan(spec=spec, team=team, current=service,
+                       promoted=service is not None and service.team_id is None)
+    if service is None or plan.promoted:
         plan.result = CREATED
     else:
         plan.changes = field_changes(_service_values(service), _spec_values(spec, team))

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from ..authentication import api_actor
 from ..filtersets import InteractionFilterSet, ServiceFilterSet
-from ..manifest import ManifestParseError, manifest_parse, manifest_validate
+from ..manifest import JSON_TYPES, YAML_TYPES, ManifestParseError, manifest_parse, manifest_validate, media_type
 from ..registration import RegistrationForbidden, RegistrationInvalid, registration_apply
 from ..selectors import interaction_list, service_detail_queryset, service_queryset, service_spec_of, team_list
 from ..services import service_delete
@@ -134,6 +134,10 @@ class RegistrationView(APIView):
     def post(self, request):
         dry_run = query_flag(request, "dry_run")
         body = read_body(request, limit=settings.REGISTRATION_MAX_BYTES)
+        if media_type(request.content_type) not in YAML_TYPES | JSON_TYPES:
+            raise exceptions.UnsupportedMediaType(
+                request.content_type or "(none)", "send the manifest as application/yaml or application/json"
+            )
         try:
             documents = manifest_parse(body, request.content_type)
         except ManifestParseError as exc:

@@ -1,0 +1,25 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from topology.actors import actor_for_cli
+from topology.models import Team
+from topology.services import token_create
+
+
+class Command(BaseCommand):
+    help = "Create an API token for a team. The token is printed alone on the last line, once."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--team", required=True, help="Team slug.")
+        parser.add_argument("--name", required=True, help="Token name, unique within the team (e.g. ci).")
+
+    def handle(self, *args, team, name, **options):
+        found = Team.objects.filter(slug=team).first()
+        if found is None:
+            raise CommandError(f"team {team!r} does not exist; create it with: manage.py create_team {team}")
+        if not name.strip() or len(name) > 100:
+            raise CommandError("--name must be 1-100 characters")
+        if found.tokens.filter(name=name).exists():
+            raise CommandError(f"team {team!r} already has a token named {name!r}")
+        token, raw = token_create(actor=actor_for_cli(), team=found, name=name)
+        self.stderr.write(f"Token {token.name} of team {found.slug} (prefix {token.prefix}); it is shown only once:")
+        self.stdout.write(raw)

@@ -1,0 +1,287 @@
+"""Browser pages. Each view reads through a selector or writes through one service call."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from .choices import Via
+from .filtersets import InteractionFilterSet, ServiceFilterSet
+from .forms import InteractionForm, ServiceForm
+from .manifest import ServiceSpec
+from .models import ApiToken, Service, Team
+from .registration import RegistrationConflict, RegistrationForbidden, RegistrationInvalid, registration_apply
+from .selectors import (
+    actor_for_user,
+    dashboard_counts,
+    interaction_list,
+    interaction_spec_of,
+    recent_changes,
+    service_history,
+    service_incoming,
+    service_list,
+    service_outgoing,
+    service_spec_of,
+    team_history,
+    team_list,
+    team_members,
+    team_role_of,
+    team_tokens,
+    workers_alive,
+)
+from .services import service_delete, token_create, token_revoke
+
+PAGE_SIZE = 50
+SERVICE_FORM_FIELDS = ("title", "description", "lifecycle", "language", "repository", "labels")
+
+
+def _actor(request):
+    return actor_for_user(user=request.user, via=Via.UI)
+
+
+def _writable_teams(actor):
+    teams = Team.objects.all()
+    return teams if actor.is_staff else teams.filter(id__in=actor.writable_team_ids)
+
+
+def _require_write(actor, service: Service) -> None:
+    if not actor.can_write_team(service.team_id):
+        raise PermissionDenied(f"Only maintainers of {service.team or 'its team'} can change {service.name}.")
+
+
+def _page(request, queryset):
+    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def _is_htmx(request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _apply(request, form, spec) -> bool:
+    """Apply one service spec from a form; put refusals on the form. True when saved."""
+    try:
+        registration_apply(specs=[spec], actor=_actor(request))
+    except RegistrationForbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    except RegistrationInvalid as exc:
+        form.add_error(None, str(exc))
+        return False
+    except RegistrationConflict as exc:
+        form.add_error(None, str(exc))
+        return False
+    return True
+
+
+@login_required
+def dashboard(request):
+    return render(request, "topology/dashboard.html", {
+        "counts": dashboard_counts(),
+        "changes": recent_changes(),
+        "workers": workers_alive(),
+    })
+
+
+@login_required
+def service_list_view(request):
+    filterset = ServiceFilterSet(request.GET or None, queryset=service_list().order_by("name"))
+    page = _page(request, filterset.qs)
+    template = "topology/_service_table.html" if _is_htmx(request) else "topology/service_list.html"
+    can_create = _writable_teams(_actor(request)).exists()
+    return render(request, template, {"filter": filterset, "page": page, "can_create": can_create})
+
+
+@login_required
+def service_detail(request, name):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    actor = _actor(request)
+    return render(request, "topology/service_detail.html", {
+        "service": service,
+        "outgoing": service_outgoing(service=service),
+        "incoming": service_incoming(service=service),
+        "history": service_history(service_name=service.name),
+        "can_write": actor.can_write_team(service.team_id),
+    })
+
+
+@login_required
+def service_create(request):
+    actor = _actor(request)
+    teams = _writable_teams(actor)
+    if not teams.exists():
+        raise PermissionDenied("You maintain no team, so you cannot register services.")
+    form = ServiceForm(request.POST or None, teams=teams, initial={"name": request.GET.get("name", "")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        spec_fields = {key: data[key] for key in SERVICE_FORM_FIELDS}
+        # A placeholder of that name (no interactions of its own) is promoted by registering it.
+        spec = ServiceSpec(name=data["name"], team=data["team"].slug, **spec_fields)
+        if _apply(request, form, spec):
+            messages.success(request, f"Service {spec.name} registered.")
+            return redirect("service-detail", name=spec.name)
+    return render(request, "topology/service_form.html", {"form": form, "service": None})
+
+
+@login_required
+def service_edit(request, name):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    actor = _actor(request)
+    if not service.is_placeholder:
+        _require_write(actor, service)
+    teams = _writable_teams(actor)
+    form = ServiceForm(request.POST or None, teams=teams, service=service, initial=ServiceForm.initial_for(service))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        fields = {key: data[key] for key in SERVICE_FORM_FIELDS}
+        spec = service_spec_of(service=service, team=data["team"].slug, **fields)
+        if _apply(request, form, spec):
+            messages.success(request, f"Service {service.name} saved.")
+            return redirect("service-detail", name=service.name)
+    return render(request, "topology/service_form.html", {"form": form, "service": service})
+
+
+@login_required
+def service_delete_view(request, name):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    actor = _actor(request)
+    _require_write(actor, service)
+    if request.method == "POST":
+        outcome = service_delete(actor=actor, service=service)
+        if outcome == "placeholder":
+            messages.info(request, f"{name} is still targeted by other services, so it stays as a placeholder.")
+            return redirect("service-detail", name=name)
+        messages.success(request, f"Service {name} deleted.")
+        return redirect("service-list")
+    return render(request, "topology/confirm_delete.html", {
+        "object_label": f"service {service.name}",
+        "consequences": [f"its {service.interactions.count()} outgoing interactions are deleted",
+                         "services that target it keep it as a placeholder"],
+        "cancel_url": service.get_absolute_url(),
+    })
+
+
+def _interaction_context(service: Service):
+    outgoing = list(service_outgoing(service=service))
+    return outgoing, {item.name for item in outgoing}
+
+
+@login_required
+def interaction_list_view(request):
+    filterset = InteractionFilterSet(request.GET or None, queryset=interaction_list().order_by("source__name", "name"))
+    return render(request, "topology/interaction_list.html", {"filter": filterset, "page": _page(request, filterset.qs)})
+
+
+@login_required
+def interaction_detail(request, name, interaction):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    item = get_object_or_404(interaction_list(), source=service, name=interaction)
+    return render(request, "topology/interaction_detail.html", {
+        "service": service, "interaction": item,
+        "form": InteractionForm(source=service, interaction_names=set(),
+                                initial=InteractionForm.initial_for(interaction_spec_of(item))),
+        "can_write": _actor(request).can_write_team(service.team_id),
+    })
+
+
+@login_required
+def interaction_create(request, name):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    _require_write(_actor(request), service)
+    outgoing, names = _interaction_context(service)
+    form = InteractionForm(request.POST or None, source=service, interaction_names=names)
+    if request.method == "POST" and form.is_valid():
+        specs = [interaction_spec_of(item) for item in outgoing] + [form.spec()]
+        if _apply(request, form, service_spec_of(service=service, interactions=specs)):
+            messages.success(request, f"Interaction {form.spec().name} added.")
+            return redirect("interaction-detail", name=service.name, interaction=form.spec().name)
+    return render(request, "topology/interaction_form.html", {"form": form, "service": service, "interaction": None})
+
+
+@login_required
+def interaction_edit(request, name, interaction):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    _require_write(_actor(request), service)
+    outgoing, names = _interaction_context(service)
+    current = next((item for item in outgoing if item.name == interaction), None)
+    if current is None:
+        raise Http404(f"{name} has no interaction {interaction}")
+    form = InteractionForm(request.POST or None, source=service, interaction_names=names, editing=interaction,
+                           initial=InteractionForm.initial_for(interaction_spec_of(current)))
+    if request.method == "POST" and form.is_valid():
+        specs = [form.spec() if item.name == interaction else interaction_spec_of(item) for item in outgoing]
+        if _apply(request, form, service_spec_of(service=service, interactions=specs)):
+            messages.success(request, f"Interaction {form.spec().name} saved.")
+            return redirect("interaction-detail", name=service.name, interaction=form.spec().name)
+    return render(request, "topology/interaction_form.html", {"form": form, "service": service, "interaction": current})
+
+
+@login_required
+def interaction_delete(request, name, interaction):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    _require_write(_actor(request), service)
+    outgoing, names = _interaction_context(service)
+    if interaction not in names:
+        raise Http404(f"{name} has no interaction {interaction}")
+    if request.method == "POST":
+        specs = [interaction_spec_of(item) for item in outgoing if item.name != interaction]
+        registration_apply(specs=[service_spec_of(service=service, interactions=specs)], actor=_actor(request))
+        messages.success(request, f"Interaction {interaction} deleted.")
+        return redirect("service-detail", name=service.name)
+    return render(request, "topology/confirm_delete.html", {
+        "object_label": f"interaction {service.name}/{interaction}",
+        "consequences": ["targets that nothing else references (placeholders) are removed with it"],
+        "cancel_url": service.get_absolute_url(),
+    })
+
+
+@login_required
+def team_list_view(request):
+    return render(request, "topology/team_list.html", {"teams": team_list().order_by("slug")})
+
+
+@login_required
+def team_detail(request, slug):
+    team = get_object_or_404(Team, slug=slug)
+    role = team_role_of(user=request.user, team=team)
+    return render(request, "topology/team_detail.html", {
+        "team": team,
+        "role": role,
+        "members": team_members(team=team),
+        "services": service_list().filter(team=team).order_by("name"),
+        "tokens": team_tokens(team=team) if role == "maintainer" else None,
+        "history": team_history(team_slug=team.slug),
+        "new_token": request.session.pop("new_token", None),
+    })
+
+
+@login_required
+@require_POST
+def token_create_view(request, slug):
+    team = get_object_or_404(Team, slug=slug)
+    name = request.POST.get("name", "").strip()
+    if not name or len(name) > 100:
+        messages.error(request, "A token needs a name of at most 100 characters.")
+    elif team.tokens.filter(name=name).exists():
+        messages.error(request, f"Team {team.slug} already has a token named {name!r}.")
+    else:
+        try:
+            token, raw = token_create(actor=_actor(request), team=team, name=name)
+        except RegistrationForbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        # Shown once on the next page, then gone: only the digest is stored.
+        request.session["new_token"] = {"name": token.name, "value": raw}
+    return redirect("team-detail", slug=team.slug)
+
+
+@login_required
+@require_POST
+def token_revoke_view(request, slug, token_id):
+    token = get_object_or_404(ApiToken.objects.select_related("team"), team__slug=slug, pk=token_id)
+    try:
+        revoked = token_revoke(actor=_actor(request), token=token)
+    except RegistrationForbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    if revoked:
+        messages.success(request, f"Token {token.name} revoked; it no longer authenticates.")
+    return redirect("team-detail", slug=slug)
