@@ -31,7 +31,7 @@ def team_role_of(*, user, team: Team) -> str | None:
 def team_list() -> QuerySet[Team]:
     return Team.objects.annotate(
         service_count=Count("services", distinct=True), member_count=Count("memberships", distinct=True)
-    )
+    ).order_by("slug")
 
 
 def team_members(*, team: Team) -> QuerySet[TeamMembership]:

@@ -80,9 +80,14 @@ def team_create(*, actor: Actor, slug: str, name: str, description: str = "") ->
 def team_member_set(*, actor: Actor, team: Team, user, role: str) -> TeamMembership:
     if not actor.is_staff:
         raise PermissionDenied(f"{actor.label} may not change the members of {team.slug!r}")
+    membership = TeamMembership.objects.filter(team=team, user=user).first()
+    if membership and membership.role == role:
+        return membership
+    before = membership.role if membership else None
     membership, created = TeamMembership.objects.update_or_create(team=team, user=user, defaults={"role": role})
     audit_record([audit_event(actor, AuditAction.CREATE if created else AuditAction.UPDATE, AuditObject.MEMBERSHIP,
-                              f"{team.slug}/{user.get_username()}", team_slug=team.slug, changes={"role": [None, role]})])
+                              f"{team.slug}/{user.get_username()}", team_slug=team.slug,
+                              changes={"role": [before, role]})])
     return membership
 
 

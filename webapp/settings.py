@@ -139,6 +139,8 @@ def _database(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
+        # A file, not memory, so that a Celery worker started by a test sees the test database.
+        config["TEST"] = {"NAME": str(VAR_DIR / "test-switchboard.sqlite3")}
     elif engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             f"DATABASE_URL uses {engine}; Switchboard supports PostgreSQL (postgres://) and SQLite (sqlite:///)."

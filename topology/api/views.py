@@ -71,7 +71,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Up
     filterset_class = ServiceFilterSet
 
     def get_queryset(self):
-        return service_queryset() if self.action == "list" else service_detail_queryset()
+        return service_detail_queryset() if self.action == "retrieve" else service_queryset()
 
     def get_serializer_class(self):
         return ServiceSerializer if self.action == "list" else ServiceDetailSerializer
@@ -90,7 +90,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Up
         except (RegistrationForbidden, RegistrationInvalid) as exc:
             exc.errors = [{**error, "pointer": _field_pointer(error["pointer"])} for error in exc.errors]
             raise
-        return Response(self.get_serializer(self.get_object()).data)
+        return Response(self.get_serializer(service_detail_queryset().get(pk=service.pk)).data)
 
     def perform_destroy(self, instance):
         service_delete(actor=api_actor(self.request), service=instance)
