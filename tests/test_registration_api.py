@@ -224,3 +224,25 @@ def test_it_rejects_a_viewer_session(viewer):
     client = APIClient()
     client.force_login(viewer)
     assert post(client, ORDERS).status_code == 403
+
+
+def _registration_queries(client, docs):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert post(client, *docs).status_code in (200, 201)
+    return len(captured)
+
+
+@pytest.mark.parametrize("repeat", [False, True], ids=["first-post", "unchanged-post"])
+def test_it_keeps_registration_queries_independent_of_size(ci, repeat):
+    def docs(start, stop):
+        return [service_doc(f"s{i}", interactions=[rest("a", f"s{i + 1}"), pubsub("b", "t", f"p{i}")])
+                for i in range(start, stop)]
+
+    small, large = docs(0, 3), docs(100, 130)
+    ci.get("/api/v1/teams/")  # records the token's last use before counting
+    if repeat:
+        post(ci, *small), post(ci, *large)
+    assert _registration_queries(ci, large) == _registration_queries(ci, small)

@@ -99,7 +99,7 @@ def registration_apply(*, specs: list[ServiceSpec], actor: Actor, dry_run: bool 
 def _plan(*, specs: list[ServiceSpec], actor: Actor) -> Plan:
     names = {spec.name for spec in specs}
     targets = {target for spec in specs for item in spec.interactions for target in item.targets}
-    existing = {service.name: service for service in Service.objects.filter(name__in=names | targets)}
+    existing = {s.name: s for s in Service.objects.select_related("team").filter(name__in=names | targets)}
     teams = {team.slug: team for team in Team.objects.filter(slug__in={spec.team for spec in specs})}
     _check_teams(specs, teams)
     _check_permissions(specs, teams, existing, actor)
