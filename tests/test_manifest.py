@@ -161,3 +161,19 @@ def test_it_rejects_fractional_latency_and_booleans_as_numbers():
     doc = service_doc("a", interactions=[rest("x", "b", criteria={"latency_budget_ms": 1.5, "peak_rps": True})])
     assert pointers(validate(as_yaml(doc))) == [
         "/0/spec/interactions/0/criteria/latency_budget_ms", "/0/spec/interactions/0/criteria/peak_rps"]
+
+
+def _doc_blocks(language):
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "manifest.md").read_text()
+    blocks = [block.split("```", 1)[0] for block in text.split(f"```{language}\n")[1:]]
+    return [block for block in blocks if "apiVersion" in block]
+
+
+@pytest.mark.parametrize("language,content_type", [("yaml", "application/yaml"), ("json", "application/json")])
+def test_it_accepts_every_example_in_the_manifest_docs(language, content_type):
+    blocks = _doc_blocks(language)
+    assert blocks
+    for block in blocks:
+        assert validate(block, content_type).errors == []
