@@ -229,13 +229,14 @@ def _broker_settings() -> tuple[str, dict]:
         if not url.startswith("filesystem"):
             return url, {}
     folder = VAR_DIR / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     # The filesystem transport needs one folder for both directions to work across processes.
     options = {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        "control_folder": str(folder / "control"),
         "store_processed": False,
         "polling_interval": 0.1,
     }
