@@ -2,7 +2,8 @@
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from .actors import Actor
@@ -56,10 +57,16 @@ def service_detail_queryset() -> QuerySet[Service]:
     return Service.objects.select_related("team").prefetch_related(Prefetch("interactions", queryset=outgoing))
 
 
+def _count_of(queryset, column: str) -> Subquery:
+    """A correlated COUNT, evaluated only for the rows a page returns."""
+    counted = queryset.filter(**{column: OuterRef("pk")}).order_by().values(column)
+    return Subquery(counted.annotate(n=Func(F("pk"), function="COUNT")).values("n"), output_field=IntegerField())
+
+
 def service_list() -> QuerySet[Service]:
     return Service.objects.select_related("team").annotate(
-        interaction_count=Count("interactions", distinct=True),
-        incoming_count=Count("target_links", distinct=True),
+        interaction_count=Coalesce(_count_of(Interaction.objects.all(), "source"), 0),
+        incoming_count=Coalesce(_count_of(InteractionTarget.objects.all(), "service"), 0),
     )
 
 
