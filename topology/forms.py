@@ -161,7 +161,7 @@ def _criterion_field(criterion) -> forms.Field:
         return forms.ChoiceField(label=label, choices=choices, required=False, help_text=criterion.help)
     field_class = forms.IntegerField if criterion.kind == INTEGER else forms.FloatField
     return field_class(label=label, required=False, min_value=criterion.minimum, max_value=criterion.maximum,
-                       help_text=criterion.help or (f"In {criterion.unit}." if criterion.unit else ""))
+                       help_text=criterion.help)
 
 
 def _criterion_value(criterion, raw):

@@ -239,7 +239,8 @@ def _services_save(plan: Plan, *, actor: Actor, now, events: list) -> dict[str, 
         service.team = item.team
         service.updated_at, service.written_via, service.written_by = now, actor.via, actor.label
         (changed if item.current else fresh).append(service)
-        events.append(_service_event(actor, item, before, now))
+        if item.result == CREATED or item.changes:  # interaction changes have events of their own
+            events.append(_service_event(actor, item, before, now))
     Service.objects.bulk_create(fresh)
     Service.objects.bulk_update(changed, [*SERVICE_FIELDS, "team", "updated_at", "written_via", "written_by"])
     return {service.name: service for service in fresh + changed}

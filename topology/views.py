@@ -4,6 +4,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
+from django.template.defaultfilters import pluralize
+from django.utils.cache import patch_vary_headers
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -56,7 +58,8 @@ def _page(request, queryset):
 
 
 def _is_htmx(request) -> bool:
-    return request.headers.get("HX-Request") == "true"
+    """An htmx swap (not a history restore, which needs the whole page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
 
 
 def _apply(request, form, spec) -> bool:
@@ -80,6 +83,7 @@ def dashboard(request):
         "counts": dashboard_counts(),
         "changes": recent_changes(),
         "workers": workers_alive(),
+        "can_create": _writable_teams(_actor(request)).exists(),
     })
 
 
@@ -89,7 +93,9 @@ def service_list_view(request):
     page = _page(request, filterset.qs)
     template = "topology/_service_table.html" if _is_htmx(request) else "topology/service_list.html"
     can_create = _writable_teams(_actor(request)).exists()
-    return render(request, template, {"filter": filterset, "page": page, "can_create": can_create})
+    response = render(request, template, {"filter": filterset, "page": page, "can_create": can_create})
+    patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the bare table as the page
+    return response
 
 
 @login_required
@@ -153,10 +159,11 @@ def service_delete_view(request, name):
             return redirect("service-detail", name=name)
         messages.success(request, f"Service {name} deleted.")
         return redirect("service-list")
+    outgoing = service.interactions.count()
     return render(request, "topology/confirm_delete.html", {
         "object_label": f"service {service.name}",
-        "consequences": [f"its {service.interactions.count()} outgoing interactions are deleted",
-                         "services that target it keep it as a placeholder"],
+        "consequences": [f"its {outgoing} outgoing interaction{pluralize(outgoing)} will be deleted"] * bool(outgoing)
+        + ["services that target it keep it as a placeholder"],
         "cancel_url": service.get_absolute_url(),
     })
 
@@ -248,7 +255,7 @@ def team_detail(request, slug):
         "team": team,
         "role": role,
         "members": team_members(team=team),
-        "services": service_list().filter(team=team).order_by("name"),
+        "services": _page(request, service_list().filter(team=team).order_by("name")),
         "tokens": team_tokens(team=team) if role == "maintainer" else None,
         "history": team_history(team_slug=team.slug),
         "new_token": request.session.pop("new_token", None),
