@@ -68,10 +68,7 @@ def _apply(request, form, spec) -> bool:
         registration_apply(specs=[spec], actor=_actor(request))
     except RegistrationForbidden as exc:
         raise PermissionDenied(str(exc)) from None
-    except RegistrationInvalid as exc:
-        form.add_error(None, str(exc))
-        return False
-    except RegistrationConflict as exc:
+    except (RegistrationInvalid, RegistrationConflict) as exc:
         form.add_error(None, str(exc))
         return False
     return True
@@ -193,33 +190,30 @@ def interaction_detail(request, name, interaction):
 
 @login_required
 def interaction_create(request, name):
-    service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(_actor(request), service)
-    outgoing, names = _interaction_context(service)
-    form = InteractionForm(request.POST or None, source=service, interaction_names=names)
-    if request.method == "POST" and form.is_valid():
-        specs = [interaction_spec_of(item) for item in outgoing] + [form.spec()]
-        if _apply(request, form, service_spec_of(service=service, interactions=specs)):
-            messages.success(request, f"Interaction {form.spec().name} added.")
-            return redirect("interaction-detail", name=service.name, interaction=form.spec().name)
-    return render(request, "topology/interaction_form.html", {"form": form, "service": service, "interaction": None})
+    return _interaction_form_page(request, name, interaction=None)
 
 
 @login_required
 def interaction_edit(request, name, interaction):
+    return _interaction_form_page(request, name, interaction=interaction)
+
+
+def _interaction_form_page(request, name: str, *, interaction: str | None):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     _require_write(_actor(request), service)
     outgoing, names = _interaction_context(service)
     current = next((item for item in outgoing if item.name == interaction), None)
-    if current is None:
+    if interaction and current is None:
         raise Http404(f"{name} has no interaction {interaction}")
+    initial = InteractionForm.initial_for(interaction_spec_of(current)) if current else None
     form = InteractionForm(request.POST or None, source=service, interaction_names=names, editing=interaction,
-                           initial=InteractionForm.initial_for(interaction_spec_of(current)))
+                           initial=initial)
     if request.method == "POST" and form.is_valid():
-        specs = [form.spec() if item.name == interaction else interaction_spec_of(item) for item in outgoing]
+        spec = form.spec()
+        specs = [interaction_spec_of(item) for item in outgoing if item.name != interaction] + [spec]
         if _apply(request, form, service_spec_of(service=service, interactions=specs)):
-            messages.success(request, f"Interaction {form.spec().name} saved.")
-            return redirect("interaction-detail", name=service.name, interaction=form.spec().name)
+            messages.success(request, f"Interaction {spec.name} {'saved' if current else 'added'}.")
+            return redirect("interaction-detail", name=service.name, interaction=spec.name)
     return render(request, "topology/interaction_form.html", {"form": form, "service": service, "interaction": current})
 
 
@@ -232,7 +226,11 @@ def interaction_delete(request, name, interaction):
         raise Http404(f"{name} has no interaction {interaction}")
     if request.method == "POST":
         specs = [interaction_spec_of(item) for item in outgoing if item.name != interaction]
-        registration_apply(specs=[service_spec_of(service=service, interactions=specs)], actor=_actor(request))
+        try:
+            registration_apply(specs=[service_spec_of(service=service, interactions=specs)], actor=_actor(request))
+        except RegistrationConflict as exc:
+            messages.error(request, str(exc))
+            return redirect("service-detail", name=service.name)
         messages.success(request, f"Interaction {interaction} deleted.")
         return redirect("service-detail", name=service.name)
     return render(request, "topology/confirm_delete.html", {
