@@ -177,3 +177,34 @@ def test_it_accepts_every_example_in_the_manifest_docs(language, content_type):
     assert blocks
     for block in blocks:
         assert validate(block, content_type).errors == []
+
+
+BOMB = """
+a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]
+b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]
+c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]
+d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]
+e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]
+f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]
+g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
+"""
+
+
+@pytest.mark.parametrize("metadata,spec", [
+    ("{name: z, team: t}", "{probes: [{x: *g}]}"),
+    ("{name: z, team: t}", "{lifecycle: *g}"),
+    ("{name: z, team: t}", "{interactions: [{name: i, to: [c], criteria: {operation: *g}}]}"),
+    ("{name: z, team: t, labels: {k: *g}}", "{}"),
+    ("{name: *g, team: t}", "{}"),
+], ids=["probes", "lifecycle", "operation", "labels", "name"])
+def test_it_rejects_alias_bombs_without_expanding_them(metadata, spec):
+    # g stands for 9**7 (about 4.8 million) strings if expanded; the anchors are unknown fields.
+    text = BOMB.strip() + f"\napiVersion: switchboard/v1\nkind: Service\nmetadata: {metadata}\nspec: {spec}\n"
+    result = validate(text)
+    messages = " ".join(error["message"] for error in result.errors)
+    assert len(result.errors) >= 8 and len(messages) < 5000
+
+
+def test_it_rejects_deep_nesting_as_unparseable():
+    with pytest.raises(ManifestParseError, match="nested too deeply"):
+        manifest_parse(b"[" * 100_000 + b"]" * 100_000, "application/json")

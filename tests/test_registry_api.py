@@ -166,6 +166,7 @@ def test_it_serves_the_openapi_schema_and_docs(ci, maintainer):
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
     assert b"cdn" not in docs.content.lower()
+    assert APIClient().get("/api/schema/").status_code == 401
 
 
 def _queries(callable_):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from . import validation as v
+from .validation import nodes_over
 from .choices import Lifecycle
 
 API_VERSION = "switchboard/v1"
@@ -85,6 +86,8 @@ def _documents_from_json(text: str) -> list:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ManifestParseError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
+    except RecursionError:
+        raise ManifestParseError("the JSON is nested too deeply") from None
     if isinstance(data, dict) and set(data) == {"items"}:
         data = data["items"]
     elif isinstance(data, dict):
@@ -102,6 +105,8 @@ def _documents_from_yaml(text: str) -> list:
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise ManifestParseError(f"invalid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise ManifestParseError("the YAML is nested too deeply") from None
     if len(documents) == 1 and isinstance(documents[0], dict) and set(documents[0]) == {"items"}:
         documents = documents[0]["items"]
     if not isinstance(documents, list):
@@ -125,7 +130,7 @@ class _Checker:
     def unknown_keys(self, data: dict, allowed: set, base: str) -> None:
         for key in data:
             if key not in allowed:
-                self.add(f"{base}/{v.pointer_token(key)}", f"unknown field {key!r}; allowed: {', '.join(sorted(allowed))}")
+                self.add(f"{base}/{v.pointer_token(key)}", f"unknown field {v.shown(key)}; allowed: {', '.join(sorted(allowed))}")
 
     def mapping(self, data: object, base: str, what: str) -> dict | None:
         if isinstance(data, dict):
@@ -230,7 +235,8 @@ def _probes(checker: _Checker, probes: object, base: str) -> list:
     if len(probes) > v.MAX_PROBES:
         checker.add(base, f"at most {v.MAX_PROBES} probes are allowed")
     for index, probe in enumerate(probes):
-        checker.mapping(probe, f"{base}/{index}", "a probe")
+        if checker.mapping(probe, f"{base}/{index}", "a probe") is not None and nodes_over(probe, v.MAX_PROBE_NODES):
+            checker.add(f"{base}/{index}", f"a probe may hold at most {v.MAX_PROBE_NODES} values")
     return probes
 
 

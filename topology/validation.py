@@ -24,6 +24,7 @@ MAX_LABEL_VALUE = 255
 MAX_TARGETS = 100
 MAX_INTERACTIONS = 500
 MAX_PROBES = 100
+MAX_PROBE_NODES = 5000
 
 Errors = list[tuple[str, str]]
 
@@ -33,12 +34,21 @@ def pointer_token(key: str) -> str:
     return str(key).replace("~", "~0").replace("/", "~1")
 
 
+def shown(value: object) -> str:
+    """A short, safe rendering of user input for an error message (never a huge repr)."""
+    if isinstance(value, str):
+        return repr(value if len(value) <= 60 else value[:57] + "...")
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return f"a {type(value).__name__}"
+
+
 def name_error(value: object, *, what: str = "name") -> str | None:
     if not isinstance(value, str) or not value:
         return f"{what} is required and must be a string"
     if not NAME_RE.match(value):
         return (
-            f"{what} {value!r} must be 1-63 lower-case letters, digits or dashes, "
+            f"{what} {shown(value)} must be 1-63 lower-case letters, digits or dashes, "
             "starting and ending with a letter or digit"
         )
     return None
@@ -54,9 +64,25 @@ def text_error(value: object, *, limit: int, what: str) -> str | None:
 
 def choice_error(value: object, *, choices, what: str) -> str | None:
     allowed = [str(choice) for choice in choices]
-    if value not in allowed:
-        return f"{what} must be one of {', '.join(allowed)}; got {value!r}"
+    if not isinstance(value, str) or value not in allowed:
+        return f"{what} must be one of {', '.join(allowed)}; got {shown(value)}"
     return None
+
+
+def nodes_over(value: object, budget: int) -> bool:
+    """True when a nested value has more than `budget` nodes (YAML aliases can multiply them)."""
+    stack, seen = [value], 0
+    while stack:
+        item = stack.pop()
+        seen += 1
+        if seen > budget:
+            return True
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def lifecycle_error(value: object) -> str | None:
@@ -82,11 +108,11 @@ def labels_errors(value: object) -> Errors:
     for key, label in value.items():
         pointer = "/" + pointer_token(key)
         if not isinstance(key, str) or not LABEL_KEY_RE.match(key):
-            errors.append((pointer, f"label key {key!r} must be 1-63 letters, digits, '.', '_', '/' or '-'"))
+            errors.append((pointer, f"label key {shown(key)} must be 1-63 letters, digits, '.', '_', '/' or '-'"))
         elif not isinstance(label, str):
-            errors.append((pointer, f"label {key!r} must be a string (quote numbers and booleans)"))
+            errors.append((pointer, f"label {shown(key)} must be a string (quote numbers and booleans)"))
         elif len(label) > MAX_LABEL_VALUE:
-            errors.append((pointer, f"label {key!r} is longer than {MAX_LABEL_VALUE} characters"))
+            errors.append((pointer, f"label {shown(key)} is longer than {MAX_LABEL_VALUE} characters"))
     return errors
 
 
@@ -115,7 +141,7 @@ def criteria_errors(value: object) -> Errors:
         pointer = "/" + pointer_token(key)
         if key not in CRITERIA_BY_KEY:
             known = ", ".join(CRITERIA_BY_KEY)
-            errors.append((pointer, f"unknown criterion {key!r}; known criteria: {known}"))
+            errors.append((pointer, f"unknown criterion {shown(key)}; known criteria: {known}"))
             continue
         problem = criterion_error(key, item)
         if problem:
@@ -158,7 +184,7 @@ def channel_errors(*, style: str, channel: str, broker: str) -> Errors:
     """Channel and broker rules, given the already type-checked style ('' when undecided)."""
     errors: Errors = []
     if channel and not CHANNEL_RE.match(channel):
-        errors.append(("/channel", f"channel {channel!r} must be 1-249 characters without spaces"))
+        errors.append(("/channel", f"channel {shown(channel)} must be 1-249 characters without spaces"))
     if broker and broker not in Broker.values:
         errors.append(("/broker", choice_error(broker, choices=Broker.values, what="broker")))
     if style in ASYNC_STYLES and not channel:
