@@ -1,0 +1,382 @@
+"""The rules engine: criteria of one interaction -> a recommended communication style, with reasons.
+
+Pure Python, no ORM. Rules are data (builtin.yaml plus custom rules); each condition is compiled once
+with rule-engine. Evaluations are memoised by the facts they read, since many interactions share a
+criteria vector; only the sentences, which name the services, are written per interaction.
+"""
+import hashlib
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import rule_engine
+import yaml
+
+from decisions.criteria import CRITERIA, CRITERIA_BY_KEY
+
+PATTERNS = ("request-response", "pub-sub", "queue", "hybrid")
+PROTOCOLS = ("rest", "grpc")
+BROKERS = ("kafka", "rabbitmq", "nats", "pulsar")
+OPTIONS = {"pattern": PATTERNS, "protocol": PROTOCOLS, "broker": BROKERS}
+STYLE_OF_PATTERN = {"request-response": "sync", "hybrid": "sync", "pub-sub": "async", "queue": "async"}
+FAMILY_OF_DECLARED = {"rest": "sync", "grpc": "sync", "pubsub": "async", "queue": "async"}
+PATTERN_OF_DECLARED = {"pubsub": "pub-sub", "queue": "queue"}
+DECLARED_STYLES = tuple(FAMILY_OF_DECLARED)
+
+FACT_NAMES = (*CRITERIA_BY_KEY, "targets", "answered", "declared_style", "pattern")
+MAX_CONDITION = 1000
+CONFIDENCE_SCALE = 4.0  # a margin of 4 points between the top two options gives ~0.63
+FULL_COVERAGE = 3  # answered criteria needed for full confidence
+ERROR_AT, WARNING_AT = 0.65, 0.35
+MEMO_LIMIT = 100_000
+
+BUILTIN_PATH = Path(__file__).with_name("builtin.yaml")
+PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled: says which rule, why, and at which character."""
+
+    def __init__(self, rule_id: str, message: str, position: int | None = None, field_name: str = "condition"):
+        super().__init__(message)
+        self.rule_id, self.message, self.position, self.field = rule_id, message, position, field_name
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    id: str
+    decides: str
+    condition: str
+    effects: dict
+    cites: str
+    sentence: str
+    beyond_document: bool = False
+    origin: str = "builtin"
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    spec: RuleSpec
+    rule: rule_engine.Rule
+
+
+@dataclass(frozen=True)
+class Tradeoff:
+    cites: str
+    drawback: str
+    mitigations: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Question:
+    """What the engine is asked about one interaction."""
+
+    criteria: dict
+    targets: tuple[str, ...] = ()
+    target_count: int | None = None
+    source: str = ""
+    declared_style: str = ""
+
+    @property
+    def count(self) -> int:
+        return self.target_count if self.target_count is not None else max(len(self.targets), 1)
+
+
+@dataclass
+class Decision:
+    """The rule firings for one facts vector: shared by every interaction with those facts."""
+
+    scores: dict
+    fired: dict  # decides -> [(rule spec, effect on each option)]
+    pattern: str
+    protocol: str | None
+    broker: str | None
+    margin: float
+
+
+@dataclass
+class Ruleset:
+    version: str
+    rules: tuple[CompiledRule, ...]
+    tradeoffs: dict[str, tuple[Tradeoff, ...]]
+    _memo: dict = field(default_factory=dict, repr=False)
+
+    def by_decides(self, decides: str) -> list[CompiledRule]:
+        return [rule for rule in self.rules if rule.spec.decides == decides]
+
+
+# --- building rulesets -------------------------------------------------------------------------
+
+
+def _context() -> rule_engine.Context:
+    types = {name: rule_engine.DataType.UNDEFINED for name in FACT_NAMES}
+    return rule_engine.Context(default_value=None, type_resolver=rule_engine.type_resolver_from_dict(types))
+
+
+def condition_compile(condition: str, *, rule_id: str = "") -> rule_engine.Rule:
+    """Compile one condition, or raise RuleError with the position of the problem."""
+    if not isinstance(condition, str) or not condition.strip():
+        raise RuleError(rule_id, "the condition is empty", 0)
+    if len(condition) > MAX_CONDITION:
+        raise RuleError(rule_id, f"the condition is longer than {MAX_CONDITION} characters", MAX_CONDITION)
+    try:
+        return rule_engine.Rule(condition, context=_context())
+    except rule_engine.errors.RuleSyntaxError as exc:
+        position = exc.token.lexpos if exc.token is not None else len(condition)
+        raise RuleError(rule_id, f"syntax error at character {position}", position) from None
+    except rule_engine.errors.SymbolResolutionError as exc:
+        known = ", ".join(FACT_NAMES)
+        position = condition.find(exc.symbol_name)
+        raise RuleError(rule_id, f"unknown fact {exc.symbol_name!r}; known facts: {known}", position) from None
+    except rule_engine.errors.EngineError as exc:
+        raise RuleError(rule_id, f"invalid condition: {exc.message}", None) from None
+
+
+def spec_check(spec: RuleSpec) -> None:
+    """Check everything but the condition's syntax; raise RuleError naming the field."""
+    options = OPTIONS.get(spec.decides)
+    if options is None:
+        raise RuleError(spec.id, f"decides must be one of {', '.join(OPTIONS)}", field_name="decides")
+    if not isinstance(spec.effects, dict) or not spec.effects:
+        raise RuleError(spec.id, "effects must map at least one option to a number", field_name="effects")
+    for option, weight in spec.effects.items():
+        if option not in options:
+            raise RuleError(spec.id, f"{option!r} is not an option of {spec.decides}; options: {', '.join(options)}",
+                            field_name="effects")
+        if isinstance(weight, bool) or not isinstance(weight, (int, float)) or not -100 <= weight <= 100:
+            raise RuleError(spec.id, f"the effect on {option} must be a number from -100 to 100", field_name="effects")
+
+
+def rule_compile(spec: RuleSpec) -> CompiledRule:
+    spec_check(spec)
+    return CompiledRule(spec=spec, rule=condition_compile(spec.condition, rule_id=spec.id))
+
+
+def _version(base: str, specs: list[RuleSpec]) -> str:
+    custom = [spec for spec in specs if spec.origin != "builtin"]
+    if not custom:
+        return base
+    payload = json.dumps([spec.__dict__ for spec in custom], sort_keys=True, default=str)
+    return f"{base}+{hashlib.sha256(payload.encode()).hexdigest()[:8]}"
+
+
+@lru_cache(maxsize=1)
+def builtin_data() -> dict:
+    return yaml.safe_load(BUILTIN_PATH.read_text())
+
+
+def builtin_specs() -> list[RuleSpec]:
+    return [RuleSpec(**rule) for rule in builtin_data()["rules"]]
+
+
+def _tradeoffs() -> dict[str, tuple[Tradeoff, ...]]:
+    return {
+        style: tuple(Tradeoff(item["cites"], item["drawback"], tuple(item["mitigations"])) for item in items)
+        for style, items in builtin_data()["tradeoffs"].items()
+    }
+
+
+def ruleset_build(custom: list[RuleSpec] = ()) -> Ruleset:
+    """The built-in rules plus custom ones (disabled ones left out by the caller)."""
+    specs = [*builtin_specs(), *custom]
+    version = _version(f"b{builtin_data()['version']}", specs)
+    return Ruleset(version=version, rules=tuple(rule_compile(spec) for spec in specs), tradeoffs=_tradeoffs())
+
+
+# --- evaluating --------------------------------------------------------------------------------
+
+
+def facts_of(question: Question) -> dict:
+    facts = {key: question.criteria.get(key) for key in CRITERIA_BY_KEY}
+    answered = sum(value is not None for value in facts.values())
+    return {**facts, "targets": question.count, "answered": answered, "declared_style": question.declared_style or None}
+
+
+def _fire(rules: list[CompiledRule], facts: dict) -> list[CompiledRule]:
+    fired = []
+    for rule in rules:
+        try:
+            if rule.rule.matches(facts):
+                fired.append(rule)
+        except rule_engine.errors.EvaluationError:
+            continue  # a condition that cannot be evaluated on these facts does not fire
+    return fired
+
+
+def _scores(decides: str, fired: list[CompiledRule]) -> dict:
+    scores = dict.fromkeys(OPTIONS[decides], 0.0)
+    for rule in fired:
+        for option, weight in rule.spec.effects.items():
+            scores[option] += weight
+    return scores
+
+
+def _best(scores: dict, fallback: str) -> tuple[str, float]:
+    ordered = sorted(scores.values(), reverse=True)
+    top = ordered[0]
+    winners = [option for option, score in scores.items() if score == top]
+    chosen = fallback if fallback in winners else winners[0]
+    return chosen, top - (ordered[1] if len(ordered) > 1 else 0)
+
+
+def decide(ruleset: Ruleset, facts: dict) -> Decision:
+    """Fire the rules on one facts vector (memoised on the ruleset)."""
+    key = tuple(facts[name] for name in FACT_NAMES if name != "pattern")
+    found = ruleset._memo.get(key)
+    if found is None:
+        if len(ruleset._memo) >= MEMO_LIMIT:
+            ruleset._memo.clear()
+        found = ruleset._memo[key] = _decide(ruleset, facts)
+    return found
+
+
+def _decide(ruleset: Ruleset, facts: dict) -> Decision:
+    fired_pattern = _fire(ruleset.by_decides("pattern"), facts)
+    pattern_scores = _scores("pattern", fired_pattern)
+    fallback = "pub-sub" if facts["targets"] > 1 else "request-response"
+    pattern, margin = _best(pattern_scores, fallback)
+    phase_two = {**facts, "pattern": pattern}
+    fired_protocol = _fire(ruleset.by_decides("protocol"), phase_two)
+    fired_broker = _fire(ruleset.by_decides("broker"), phase_two)
+    protocol_scores, broker_scores = _scores("protocol", fired_protocol), _scores("broker", fired_broker)
+    style = STYLE_OF_PATTERN[pattern]
+    default_broker = "rabbitmq" if pattern == "queue" else "kafka"
+    return Decision(
+        scores={"pattern": pattern_scores, "protocol": protocol_scores, "broker": broker_scores},
+        fired={"pattern": fired_pattern, "protocol": fired_protocol, "broker": fired_broker},
+        pattern=pattern,
+        protocol=_best(protocol_scores, "rest")[0] if style == "sync" else None,
+        broker=_best(broker_scores, default_broker)[0] if pattern != "request-response" else None,
+        margin=margin,
+    )
+
+
+def confidence_of(margin: float, answered: int) -> float:
+    certainty = 1 - math.exp(-max(margin, 0) / CONFIDENCE_SCALE)
+    coverage = 0.4 + 0.6 * min(1.0, answered / FULL_COVERAGE)
+    return round(certainty * coverage, 2)
+
+
+def evaluate(ruleset: Ruleset, question: Question) -> dict:
+    """The recommendation for one interaction, as plain data (what the API and pages show)."""
+    facts = facts_of(question)
+    decision = decide(ruleset, facts)
+    confidence = confidence_of(decision.margin, facts["answered"])
+    words = _words(question, facts, decision.pattern)
+    reasons = _reasons(decision, words)
+    result = {
+        "style": STYLE_OF_PATTERN[decision.pattern],
+        "pattern": decision.pattern,
+        "protocol": decision.protocol,
+        "broker": decision.broker,
+        "confidence": confidence,
+        "scores": decision.scores,
+        "reasons": reasons,
+        "tradeoffs": _tradeoffs_for(ruleset, decision.pattern),
+        "questions": _questions(question.criteria, confidence),
+        "ruleset_version": ruleset.version,
+    }
+    result["mismatch"] = mismatch_of(question.declared_style, result, reasons)
+    return result
+
+
+def _words(question: Question, facts: dict, pattern: str) -> dict:
+    words = {key: _number(value) for key, value in facts.items() if value is not None}
+    words.update(source=question.source or "the caller", targets=names_joined(question.targets) or "the target",
+                 target_count=str(question.count), pattern=pattern)
+    return words
+
+
+def _number(value) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def names_joined(names: tuple[str, ...], limit: int = 3) -> str:
+    names = list(names)
+    if len(names) > limit:
+        return ", ".join(names[:limit]) + f" and {len(names) - limit} more"
+    return ", ".join(names[:-1]) + (" and " if len(names) > 1 else "") + (names[-1] if names else "")
+
+
+def sentence_render(template: str, words: dict) -> str:
+    """Fill {placeholders}; only plain names are replaced, so a template cannot reach anything else."""
+    return PLACEHOLDER.sub(lambda match: words.get(match.group(1), match.group(0)), template)
+
+
+def _reasons(decision: Decision, words: dict) -> list[dict]:
+    chosen = {"pattern": decision.pattern, "protocol": decision.protocol, "broker": decision.broker}
+    reasons = []
+    for decides, rules in decision.fired.items():
+        if chosen[decides] is None:
+            continue
+        for rule in rules:
+            reasons.append({
+                "rule": rule.spec.id, "decides": decides, "cites": rule.spec.cites,
+                "effect": rule.spec.effects.get(chosen[decides], 0), "supports": chosen[decides],
+                "text": sentence_render(rule.spec.sentence, words), "beyond_document": rule.spec.beyond_document,
+                "origin": rule.spec.origin,
+            })
+    if not any(r["decides"] == "pattern" and r["effect"] > 0 for r in reasons):
+        reasons.append(_fallback_reason(decision.pattern, words))
+    order = {"pattern": 0, "protocol": 1, "broker": 2}
+    return sorted(reasons, key=lambda r: (order[r["decides"]], -r["effect"]))
+
+
+def _fallback_reason(pattern: str, words: dict) -> dict:
+    if pattern == "request-response":
+        text, cites = "Nothing known points away from a plain synchronous call, the simplest model to build and debug.", "§3.4"
+    else:
+        text, cites = f"Nothing known settles it; {words['target_count']} targets make this one-to-many.", "§2.2"
+    return {"rule": "default", "decides": "pattern", "cites": cites, "effect": 0, "supports": pattern,
+            "text": text, "beyond_document": False, "origin": "builtin"}
+
+
+def _tradeoffs_for(ruleset: Ruleset, pattern: str) -> list[dict]:
+    styles = ["sync", "async"] if pattern == "hybrid" else [STYLE_OF_PATTERN[pattern]]
+    return [
+        {"style": style, "cites": item.cites, "drawback": item.drawback, "mitigations": list(item.mitigations),
+         "mitigations_beyond_document": True}
+        for style in styles for item in ruleset.tradeoffs[style]
+    ]
+
+
+def _questions(criteria: dict, confidence: float) -> list[dict]:
+    unanswered = [c for c in CRITERIA if criteria.get(c.key) is None]
+    if confidence >= 0.5 and len(unanswered) < len(CRITERIA) - FULL_COVERAGE:
+        return []
+    return [{"key": c.key, "question": c.question, "cites": c.cites} for c in unanswered]
+
+
+def severity_of(confidence: float) -> str:
+    return "error" if confidence >= ERROR_AT else "warning" if confidence >= WARNING_AT else "info"
+
+
+def mismatch_of(declared: str, result: dict, reasons: list[dict]) -> dict | None:
+    """How the declared style differs from the recommendation, and how much that matters."""
+    if not declared:
+        return None
+    family, pattern, confidence = FAMILY_OF_DECLARED[declared], result["pattern"], result["confidence"]
+    top = next((r for r in reasons if r["decides"] == "pattern" and r["effect"] > 0), reasons[0])
+    because = f"{top['text']} ({top['cites']})"
+    if pattern == "hybrid":
+        if family == "sync":
+            return {"severity": "info", "reason": f"Declared {declared}; the others should also get an event "
+                                                  f"(hybrid, §5.0). {because}"}
+        return {"severity": severity_of(confidence), "reason": f"Declared {declared}, but the caller needs an "
+                                                                f"answer now (hybrid, §5.0). {because}"}
+    if family != result["style"]:
+        label = {"sync": "a synchronous call", "async": "asynchronous messaging"}[result["style"]]
+        return {"severity": severity_of(confidence),
+                "reason": f"Declared {declared}, but the criteria point to {label} ({pattern}, confidence "
+                          f"{confidence:.2f}). {because}"}
+    if family == "async" and PATTERN_OF_DECLARED[declared] != pattern:
+        return {"severity": "warning" if confidence >= ERROR_AT else "info",
+                "reason": f"Declared {declared}, but {pattern} fits better. {because}"}
+    if family == "sync" and result["protocol"] and declared != result["protocol"]:
+        return {"severity": "info", "reason": f"Declared {declared}; {result['protocol']} fits better."}
+    return None
