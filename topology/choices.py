@@ -51,3 +51,5 @@ class AuditObject(models.TextChoices):
     SERVICE = "service", "Service"
     INTERACTION = "interaction", "Interaction"
     TOKEN = "token", "API token"
+    RULE = "rule", "Custom rule"
+    DECISION = "decision", "Decision"

@@ -84,6 +84,11 @@ class Interaction(models.Model):
     channel = models.CharField(max_length=249, blank=True)
     broker = models.CharField(max_length=10, choices=Broker.choices, blank=True, db_index=True)
     criteria = models.JSONField(default=dict, blank=True)
+    # The stored recommendation of the rules engine, and the ruleset version it came from.
+    recommendation = models.JSONField(default=dict, blank=True)
+    ruleset_version = models.CharField(max_length=40, blank=True, db_index=True)
+    recommended_pattern = models.CharField(max_length=20, blank=True, db_index=True)
+    mismatch = models.CharField(max_length=10, blank=True, db_index=True, help_text="info, warning or error")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,0 +1,38 @@
+"""Named constants of the decisions app."""
+from django.db import models
+
+
+class DecisionStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    DEPRECATED = "deprecated", "Deprecated"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class DecisionKind(models.TextChoices):
+    GENERAL = "general", "General"
+    ACCEPT = "accept", "Accepts the recommendation"
+    OVERRIDE = "override", "Overrides the recommendation"
+
+
+class Decides(models.TextChoices):
+    PATTERN = "pattern", "Pattern (request-response, pub-sub, queue, hybrid)"
+    PROTOCOL = "protocol", "Protocol of the sync part (rest, grpc)"
+    BROKER = "broker", "Broker of the async part (kafka, rabbitmq, nats, pulsar)"
+
+
+class Severity(models.TextChoices):
+    INFO = "info", "Info"
+    WARNING = "warning", "Warning"
+    ERROR = "error", "Error"
+
+
+SEVERITY_RANK = {"": 0, Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
+
+
+class RunStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
