@@ -22,12 +22,16 @@ def database_url() -> str:
     return f"postgres://{user}{password}@{config.get('HOST') or '127.0.0.1'}:{config.get('PORT') or 5432}/{config['NAME']}"
 
 
+# A queue of this test run's own, so that another run sharing the broker cannot take its tasks.
+QUEUE = f"test-{os.getpid()}"
+
+
 @pytest.fixture
 def worker(transactional_db):
     env = {**os.environ, "DATABASE_URL": database_url(), "SWITCHBOARD_VAR_DIR": str(settings.VAR_DIR)}
     process = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "webapp", "worker", "--pool", "solo", "--loglevel", "WARNING",
-         "-n", "test-worker@%h", "--without-gossip", "--without-mingle", "--without-heartbeat"],
+         "-n", "test-worker@%h", "-Q", QUEUE, "--without-gossip", "--without-mingle", "--without-heartbeat"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     yield process
@@ -39,7 +43,7 @@ def worker(transactional_db):
 
 
 def test_it_runs_the_heartbeat_task_in_a_real_worker(worker):
-    worker_heartbeat.delay()
+    worker_heartbeat.apply_async(queue=QUEUE)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and not WorkerHeartbeat.objects.exists():
         assert worker.poll() is None, worker.stdout.read()

@@ -75,7 +75,9 @@ def test_it_updates_changed_fields_and_lists_them(ci):
     report = post(ci, changed).json()
     service = report["services"][0]
     assert service["result"] == "updated" and service["changes"] == ["title"]
-    assert service["interactions"][0] == {"name": "authorize-payment", "result": "updated", "changes": ["criteria"]}
+    first = service["interactions"][0]
+    assert (first["name"], first["result"], first["changes"]) == ("authorize-payment", "updated", ["criteria"])
+    assert first["recommendation"]["ruleset_version"]
     event = AuditEvent.objects.filter(object_key="orders/authorize-payment", action="update").get()
     assert event.changes == {"criteria": [{"needs_immediate_response": True}, {"needs_immediate_response": False}]}
     assert event.actor == "token commerce/ci" and event.via == "api"

@@ -9,6 +9,16 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from decisions.recommendations import (
+    interactions_overridden,
+    question_of,
+    recommendation_fields,
+    recommendation_summary,
+    ruleset_current,
+    severity_at_least,
+)
+from decisions.rules import Ruleset, evaluate
+
 from .actors import Actor
 from .audit import audit_event, audit_record, field_changes
 from .choices import AuditAction, AuditObject
@@ -17,6 +27,7 @@ from .models import Interaction, InteractionTarget, Service, Team
 
 SERVICE_FIELDS = ("title", "description", "labels", "lifecycle", "language", "repository", "probes")
 INTERACTION_FIELDS = ("description", "style", "channel", "broker", "criteria")
+RECOMMENDATION_FIELDS = ("recommendation", "ruleset_version", "recommended_pattern", "mismatch")
 
 CREATED, UPDATED, UNCHANGED, REMOVED = "created", "updated", "unchanged", "removed"
 
@@ -37,6 +48,14 @@ class RegistrationForbidden(Exception):
         self.errors = errors
 
 
+class RegistrationRejected(Exception):
+    """fail_on found mismatches at or above its severity (HTTP 422); nothing was written."""
+
+    def __init__(self, offending: list[dict], threshold: str):
+        super().__init__(f"{len(offending)} interaction(s) have a mismatch of severity {threshold} or worse")
+        self.offending, self.threshold = offending, threshold
+
+
 class RegistrationConflict(Exception):
     """A concurrent write got there first twice in a row (HTTP 409)."""
 
@@ -48,6 +67,8 @@ class InteractionPlan:
     current: Interaction | None = None
     changes: dict = field(default_factory=dict)
     current_targets: tuple[str, ...] = ()
+    recommendation: dict | None = None  # full engine result when (re)evaluated, else the stored one
+    evaluated: bool = False
 
 
 @dataclass
@@ -76,12 +97,19 @@ class Plan:
         )
 
 
-def registration_apply(*, specs: list[ServiceSpec], actor: Actor, dry_run: bool = False) -> dict:
-    """Make the named services look like their specs. Returns the report."""
+def registration_apply(*, specs: list[ServiceSpec], actor: Actor, dry_run: bool = False,
+                       fail_on: str | None = None) -> dict:
+    """Make the named services look like their specs. Returns the report.
+
+    With fail_on ("warning" or "error"), a mismatch at or above that severity that no accepted
+    override settles rejects the whole manifest before anything is written.
+    """
     for attempt in (1, 2):
         try:
             with transaction.atomic():
                 plan = _plan(specs=specs, actor=actor)
+                if fail_on:
+                    _check_fail_on(plan, fail_on)
                 removed = _write(plan, actor=actor)
                 if dry_run:
                     # Writing and rolling back reports exactly what would happen, and keeps nothing.
@@ -105,6 +133,7 @@ def _plan(*, specs: list[ServiceSpec], actor: Actor) -> Plan:
     _check_permissions(specs, teams, existing, actor)
     current, linked_ids = _current_interactions([existing[name] for name in names if name in existing])
     plans = [_service_plan(spec, teams[spec.team], existing.get(spec.name), current) for spec in specs]
+    _recommend(plans, ruleset_current())
     new_placeholders = sorted(targets - names - set(existing))
     return Plan(services=plans, existing=existing, placeholders_new=new_placeholders, linked_ids=linked_ids)
 
@@ -178,6 +207,44 @@ def _interaction_plan(spec: InteractionSpec, found: tuple | None) -> Interaction
     changes = field_changes(_interaction_values(item, targets), _interaction_spec_values(spec))
     return InteractionPlan(spec=spec, result=UPDATED if changes else UNCHANGED, current=item,
                            changes=changes, current_targets=targets)
+
+
+def _recommend(plans: list[ServicePlan], ruleset: Ruleset) -> None:
+    """Evaluate new and changed interactions, and unchanged ones stored under another ruleset version."""
+    for service_plan in plans:
+        for item in service_plan.interactions:
+            if item.result == REMOVED:
+                continue
+            if item.result == UNCHANGED and item.current.ruleset_version == ruleset.version:
+                item.recommendation = item.current.recommendation
+                continue
+            spec = item.spec
+            item.recommendation = evaluate(ruleset, question_of(
+                source=service_plan.spec.name, targets=spec.targets, criteria=spec.criteria,
+                declared_style=spec.style))
+            item.evaluated = True
+
+
+def _check_fail_on(plan: Plan, threshold: str) -> None:
+    flagged = [
+        (index, position, service_plan, item)
+        for index, service_plan in enumerate(plan.services)
+        for position, item in enumerate(service_plan.interactions)
+        if item.recommendation and severity_at_least(_severity(item.recommendation), threshold)
+    ]
+    overridden = interactions_overridden(interaction_ids=[item.current.id for *_, item in flagged if item.current])
+    offending = [
+        {"pointer": f"/{index}/spec/interactions/{position}", "service": service_plan.spec.name,
+         "interaction": item.spec.name, **item.recommendation["mismatch"]}
+        for index, position, service_plan, item in flagged
+        if not (item.current and item.current.id in overridden)
+    ]
+    if offending:
+        raise RegistrationRejected(offending, threshold)
+
+
+def _severity(recommendation: dict) -> str:
+    return (recommendation.get("mismatch") or {}).get("severity", "")
 
 
 def _service_values(service: Service) -> dict:
@@ -257,11 +324,14 @@ def _service_event(actor: Actor, item: ServicePlan, before: dict | None, now):
 
 def _interactions_save(plan: Plan, *, services: dict, actor: Actor, now, events: list) -> set[int]:
     """Write interaction rows and target links. Returns ids of services that lost an incoming link."""
-    fresh, changed, relink, doomed, losing = [], [], [], [], set()
+    fresh, changed, relink, doomed, losing, restored = [], [], [], [], set(), []
     for service_plan in plan.services:
         source = services[service_plan.spec.name]
         for item in service_plan.interactions:
             if item.result == UNCHANGED:
+                if item.evaluated:
+                    _recommendation_set(item.current, item.recommendation)
+                    restored.append(item.current)
                 continue
             events.append(_interaction_event(actor, service_plan, item, now))
             if item.current and "to" in item.changes or item.result == REMOVED:
@@ -272,15 +342,22 @@ def _interactions_save(plan: Plan, *, services: dict, actor: Actor, now, events:
             row = item.current or Interaction(source=source, name=item.spec.name, created_at=now)
             for name in INTERACTION_FIELDS:
                 setattr(row, name, getattr(item.spec, name))
+            _recommendation_set(row, item.recommendation)
             row.updated_at = now
             (changed if item.current else fresh).append(row)
             if item.current is None or "to" in item.changes:
                 relink.append((row, item.spec.targets))
     Interaction.objects.filter(id__in=doomed).delete()
     Interaction.objects.bulk_create(fresh)
-    Interaction.objects.bulk_update(changed, [*INTERACTION_FIELDS, "updated_at"])
+    Interaction.objects.bulk_update(changed, [*INTERACTION_FIELDS, *RECOMMENDATION_FIELDS, "updated_at"])
+    Interaction.objects.bulk_update(restored, list(RECOMMENDATION_FIELDS))
     _targets_link(relink, services, retargeted={row.id for row in changed})
     return losing
+
+
+def _recommendation_set(row: Interaction, result: dict) -> None:
+    for name, value in recommendation_fields(result).items():
+        setattr(row, name, value)
 
 
 def _interaction_event(actor: Actor, service_plan: ServicePlan, item: InteractionPlan, now):
@@ -349,7 +426,8 @@ def _service_report(item: ServicePlan, word) -> dict:
         "promoted_from_placeholder": item.promoted,
         "changes": sorted(item.changes),
         "interactions": [
-            {"name": (i.spec or i.current).name, "result": word(i.result), "changes": sorted(i.changes)}
+            {"name": (i.spec or i.current).name, "result": word(i.result), "changes": sorted(i.changes),
+             "recommendation": recommendation_summary(i.recommendation) if i.recommendation else None}
             for i in item.interactions
         ],
     }

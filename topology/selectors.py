@@ -83,8 +83,17 @@ def service_incoming(*, service: Service) -> QuerySet[Interaction]:
     )
 
 
+def _overrides_prefetch() -> Prefetch:
+    from decisions.choices import DecisionKind, DecisionStatus
+    from decisions.models import Decision
+
+    accepted = Decision.objects.filter(status=DecisionStatus.ACCEPTED, kind=DecisionKind.OVERRIDE).order_by("number")
+    return Prefetch("decisions", queryset=accepted, to_attr="accepted_overrides")
+
+
 def interaction_list() -> QuerySet[Interaction]:
-    return Interaction.objects.select_related("source__team").prefetch_related(_targets_prefetch())
+    """Interactions with their source, targets and accepted override decisions loaded."""
+    return Interaction.objects.select_related("source__team").prefetch_related(_targets_prefetch(), _overrides_prefetch())
 
 
 def interaction_target_names(interaction: Interaction) -> list[str]:

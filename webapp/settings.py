@@ -139,8 +139,9 @@ def _database(url: str) -> dict:
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
-        # A file, not memory, so that a Celery worker started by a test sees the test database.
-        config["TEST"] = {"NAME": str(VAR_DIR / "test-switchboard.sqlite3")}
+        # A file, not memory, so that a Celery worker started by a test sees the test database;
+        # one per test process, so that two test runs on one checkout do not share it.
+        config["TEST"] = {"NAME": str(VAR_DIR / f"test-switchboard-{os.getpid()}.sqlite3")}
     elif engine != "django.db.backends.postgresql":
         raise ImproperlyConfigured(
             f"DATABASE_URL uses {engine}; Switchboard supports PostgreSQL (postgres://) and SQLite (sqlite:///)."
@@ -255,6 +256,7 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "topology.tasks.worker_heartbeat", "schedule": 30.0},
+    "recommendations-stale": {"task": "decisions.tasks.recommendations_refresh_stale", "schedule": 600.0},
 }
 # A worker is shown as alive while its last heartbeat is younger than this.
 WORKER_HEARTBEAT_STALE_SECONDS = 120

@@ -32,6 +32,9 @@ CONFIDENCE_SCALE = 4.0  # a margin of 4 points between the top two options gives
 FULL_COVERAGE = 3  # answered criteria needed for full confidence
 ERROR_AT, WARNING_AT = 0.65, 0.35
 MEMO_LIMIT = 100_000
+# Ties: one target favours the simplest call, then one consumer; several favour one event for all.
+ONE_TO_ONE_PREFERENCE = ("request-response", "queue", "pub-sub", "hybrid")
+ONE_TO_MANY_PREFERENCE = ("pub-sub", "hybrid", "request-response", "queue")
 
 BUILTIN_PATH = Path(__file__).with_name("builtin.yaml")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -101,7 +104,6 @@ class Decision:
 class Ruleset:
     version: str
     rules: tuple[CompiledRule, ...]
-    tradeoffs: dict[str, tuple[Tradeoff, ...]]
     _memo: dict = field(default_factory=dict, repr=False)
 
     def by_decides(self, decides: str) -> list[CompiledRule]:
@@ -172,6 +174,7 @@ def builtin_specs() -> list[RuleSpec]:
     return [RuleSpec(**rule) for rule in builtin_data()["rules"]]
 
 
+@lru_cache(maxsize=1)
 def _tradeoffs() -> dict[str, tuple[Tradeoff, ...]]:
     return {
         style: tuple(Tradeoff(item["cites"], item["drawback"], tuple(item["mitigations"])) for item in items)
@@ -183,7 +186,7 @@ def ruleset_build(custom: list[RuleSpec] = ()) -> Ruleset:
     """The built-in rules plus custom ones (disabled ones left out by the caller)."""
     specs = [*builtin_specs(), *custom]
     version = _version(f"b{builtin_data()['version']}", specs)
-    return Ruleset(version=version, rules=tuple(rule_compile(spec) for spec in specs), tradeoffs=_tradeoffs())
+    return Ruleset(version=version, rules=tuple(rule_compile(spec) for spec in specs))
 
 
 # --- evaluating --------------------------------------------------------------------------------
@@ -214,11 +217,12 @@ def _scores(decides: str, fired: list[CompiledRule]) -> dict:
     return scores
 
 
-def _best(scores: dict, fallback: str) -> tuple[str, float]:
+def _best(scores: dict, preference: tuple[str, ...]) -> tuple[str, float]:
+    """The top-scoring option (ties go to the earliest in preference) and its margin over the next."""
     ordered = sorted(scores.values(), reverse=True)
     top = ordered[0]
     winners = [option for option, score in scores.items() if score == top]
-    chosen = fallback if fallback in winners else winners[0]
+    chosen = next((option for option in preference if option in winners), winners[0])
     return chosen, top - (ordered[1] if len(ordered) > 1 else 0)
 
 
@@ -236,8 +240,8 @@ def decide(ruleset: Ruleset, facts: dict) -> Decision:
 def _decide(ruleset: Ruleset, facts: dict) -> Decision:
     fired_pattern = _fire(ruleset.by_decides("pattern"), facts)
     pattern_scores = _scores("pattern", fired_pattern)
-    fallback = "pub-sub" if facts["targets"] > 1 else "request-response"
-    pattern, margin = _best(pattern_scores, fallback)
+    preference = ONE_TO_MANY_PREFERENCE if facts["targets"] > 1 else ONE_TO_ONE_PREFERENCE
+    pattern, margin = _best(pattern_scores, preference)
     phase_two = {**facts, "pattern": pattern}
     fired_protocol = _fire(ruleset.by_decides("protocol"), phase_two)
     fired_broker = _fire(ruleset.by_decides("broker"), phase_two)
@@ -248,8 +252,8 @@ def _decide(ruleset: Ruleset, facts: dict) -> Decision:
         scores={"pattern": pattern_scores, "protocol": protocol_scores, "broker": broker_scores},
         fired={"pattern": fired_pattern, "protocol": fired_protocol, "broker": fired_broker},
         pattern=pattern,
-        protocol=_best(protocol_scores, "rest")[0] if style == "sync" else None,
-        broker=_best(broker_scores, default_broker)[0] if pattern != "request-response" else None,
+        protocol=_best(protocol_scores, ("rest",))[0] if style == "sync" else None,
+        broker=_best(broker_scores, (default_broker,))[0] if pattern != "request-response" else None,
         margin=margin,
     )
 
@@ -275,8 +279,8 @@ def evaluate(ruleset: Ruleset, question: Question) -> dict:
         "confidence": confidence,
         "scores": decision.scores,
         "reasons": reasons,
-        "tradeoffs": _tradeoffs_for(ruleset, decision.pattern),
-        "questions": _questions(question.criteria, confidence),
+        "tradeoffs": tradeoffs_of(decision.pattern),
+        "questions": questions_of(question.criteria, confidence),
         "ruleset_version": ruleset.version,
     }
     result["mismatch"] = mismatch_of(question.declared_style, result, reasons)
@@ -336,16 +340,17 @@ def _fallback_reason(pattern: str, words: dict) -> dict:
             "text": text, "beyond_document": False, "origin": "builtin"}
 
 
-def _tradeoffs_for(ruleset: Ruleset, pattern: str) -> list[dict]:
+def tradeoffs_of(pattern: str) -> list[dict]:
+    """The drawbacks of a pattern's style(s) from the document, with mitigations."""
     styles = ["sync", "async"] if pattern == "hybrid" else [STYLE_OF_PATTERN[pattern]]
     return [
         {"style": style, "cites": item.cites, "drawback": item.drawback, "mitigations": list(item.mitigations),
          "mitigations_beyond_document": True}
-        for style in styles for item in ruleset.tradeoffs[style]
+        for style in styles for item in _tradeoffs()[style]
     ]
 
 
-def _questions(criteria: dict, confidence: float) -> list[dict]:
+def questions_of(criteria: dict, confidence: float) -> list[dict]:
     unanswered = [c for c in CRITERIA if criteria.get(c.key) is None]
     if confidence >= 0.5 and len(unanswered) < len(CRITERIA) - FULL_COVERAGE:
         return []

@@ -4,6 +4,8 @@ from rest_framework import serializers
 from .. import validation as v
 from ..choices import Lifecycle
 from ..models import Interaction, Service, Team
+from decisions.recommendations import recommendation_expand
+
 from ..selectors import interaction_target_names, service_incoming
 
 
@@ -32,16 +34,30 @@ class InteractionSummarySerializer(serializers.ModelSerializer):
 class InteractionSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="name", read_only=True)
     to = serializers.SerializerMethodField()
+    recommendation = serializers.SerializerMethodField()
+    deliberate_deviation = serializers.SerializerMethodField()
     url = serializers.HyperlinkedIdentityField(view_name="api:interaction-detail")
 
     class Meta:
         model = Interaction
         fields = ["id", "source", "name", "to", "description", "style", "channel", "broker", "criteria",
-                  "created_at", "updated_at", "url"]
+                  "recommendation", "deliberate_deviation", "created_at", "updated_at", "url"]
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_to(self, obj) -> list[str]:
         return interaction_target_names(obj)
+
+    @extend_schema_field(serializers.DictField())
+    def get_recommendation(self, obj) -> dict:
+        """The rules engine's recommendation: style, pattern, protocol, broker, confidence, scores,
+        reasons, trade-offs, open questions and mismatch ({} until first evaluated)."""
+        return recommendation_expand(obj.recommendation, criteria=obj.criteria)
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_deliberate_deviation(self, obj) -> str | None:
+        """The accepted override decision (e.g. ADR-0007) that makes a mismatch deliberate, if any."""
+        overrides = getattr(obj, "accepted_overrides", None)
+        return overrides[0].code if overrides else None
 
 
 def _check(problem: str | None) -> None:

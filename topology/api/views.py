@@ -37,6 +37,18 @@ def query_flag(request, name: str) -> bool:
     raise exceptions.ValidationError({name: f"must be true or false, got {raw!r}"})
 
 
+FAIL_ON = ("warning", "error")
+
+
+def query_choice(request, name: str, choices: tuple[str, ...]) -> str | None:
+    raw = request.query_params.get(name)
+    if raw in (None, ""):
+        return None
+    if raw not in choices:
+        raise exceptions.ValidationError({name: f"must be one of {', '.join(choices)}, got {raw[:40]!r}"})
+    return raw
+
+
 def read_body(request, *, limit: int) -> bytes:
     """The raw body, refusing more than `limit` bytes whether or not Content-Length is honest."""
     django_request = request._request
@@ -121,7 +133,12 @@ class RegistrationView(APIView):
     @extend_schema(
         operation_id="registrations_create",
         request={"application/yaml": OpenApiTypes.STR, "application/json": OpenApiTypes.OBJECT},
-        parameters=[OpenApiParameter("dry_run", bool, description="Validate and report without writing.")],
+        parameters=[
+            OpenApiParameter("dry_run", bool, description="Validate and report without writing."),
+            OpenApiParameter("fail_on", str, enum=list(FAIL_ON),
+                             description="422, writing nothing, when a mismatch of this severity or worse is present "
+                                         "(accepted overrides excepted)."),
+        ],
         responses={
             200: RegistrationReportSerializer,
             201: RegistrationReportSerializer,
@@ -133,6 +150,7 @@ class RegistrationView(APIView):
     )
     def post(self, request):
         dry_run = query_flag(request, "dry_run")
+        fail_on = query_choice(request, "fail_on", FAIL_ON)
         body = read_body(request, limit=settings.REGISTRATION_MAX_BYTES)
         if media_type(request.content_type) not in YAML_TYPES | JSON_TYPES:
             raise exceptions.UnsupportedMediaType(
@@ -145,6 +163,6 @@ class RegistrationView(APIView):
         result = manifest_validate(documents)
         if result.errors:
             raise RegistrationInvalid(result.errors)
-        report = registration_apply(specs=result.services, actor=api_actor(request), dry_run=dry_run)
+        report = registration_apply(specs=result.services, actor=api_actor(request), dry_run=dry_run, fail_on=fail_on)
         created = report["created"] and not dry_run
         return Response(report, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -1,0 +1,164 @@
+"""API for the rules: what-if evaluation, custom rules with preview, and re-evaluation runs."""
+from drf_spectacular.utils import extend_schema
+from rest_framework import permissions, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from topology import validation as v
+from topology.authentication import api_actor
+from topology.choices import Style
+
+from ..criteria import SECTIONS
+from ..models import CustomRule, EvaluationRun
+from ..recommendations import custom_rule_spec, question_of, rules_preview, ruleset_current
+from ..rule_services import RULE_FIELDS, custom_rule_delete, custom_rule_save
+from ..rules import RuleError, evaluate, rule_compile
+from ..rules.engine import builtin_specs
+
+KNOWN_CITES = [point for section in SECTIONS for point, _ in section.points]
+
+
+class EvaluateSerializer(serializers.Serializer):
+    criteria = serializers.DictField(required=False, default=dict)
+    targets = serializers.JSONField(required=False, default=1,
+                                    help_text="How many services it reaches, or their names.")
+    declared_style = serializers.ChoiceField(choices=Style.choices, required=False, allow_blank=True, default="")
+    source = serializers.CharField(required=False, allow_blank=True, default="", max_length=63)
+
+    def validate_criteria(self, value):
+        errors = v.criteria_errors(value)
+        if errors:
+            raise ValidationError({pointer.lstrip("/"): message for pointer, message in errors})
+        return v.criteria_clean(value)
+
+    def validate_targets(self, value):
+        if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= v.MAX_TARGETS:
+            return value
+        if isinstance(value, list):
+            errors = v.targets_errors(value, source=None)
+            if errors:
+                raise ValidationError([message for _, message in errors])
+            return value
+        raise ValidationError(f"targets must be a whole number from 1 to {v.MAX_TARGETS}, or a list of service names")
+
+
+class EvaluateView(APIView):
+    """What-if: the recommendation for some criteria, without storing anything."""
+
+    @extend_schema(request=EvaluateSerializer, responses={200: dict}, operation_id="recommendations_evaluate")
+    def post(self, request):
+        serializer = EvaluateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        targets = data["targets"]
+        names = tuple(targets) if isinstance(targets, list) else ()
+        question = question_of(source=data["source"], targets=names, criteria=data["criteria"],
+                               declared_style=data["declared_style"], target_count=None if names else targets)
+        return Response(evaluate(ruleset_current(), question))
+
+
+class CustomRuleSerializer(serializers.ModelSerializer):
+    cites = serializers.ChoiceField(choices=[("", "none")] + [(c, c) for c in KNOWN_CITES], required=False,
+                                    allow_blank=True)
+
+    class Meta:
+        model = CustomRule
+        fields = ["slug", "title", "decides", "condition", "effects", "cites", "explanation", "enabled",
+                  "created_at", "updated_at", "written_by"]
+        read_only_fields = ["created_at", "updated_at", "written_by"]
+
+    def validate_slug(self, value):
+        problem = v.name_error(value, what="slug")
+        if problem:
+            raise ValidationError(problem)
+        return value
+
+    def rule(self) -> CustomRule:
+        """The rule as it would be saved (unsaved), merging a partial update onto the stored one."""
+        current = {name: getattr(self.instance, name) for name in ("slug", *RULE_FIELDS)} if self.instance else {}
+        rule = CustomRule(**{**current, **self.validated_data})
+        if self.instance is not None:
+            rule.pk, rule.created_at = self.instance.pk, self.instance.created_at
+        return rule
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    message = "Only administrators change the rules."
+
+    def has_permission(self, request, view):
+        return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
+
+
+class CustomRuleViewSet(viewsets.ModelViewSet):
+    """The organisation's own rules. Invalid conditions are a 422 with the position of the error."""
+
+    serializer_class = CustomRuleSerializer
+    permission_classes = [permissions.IsAuthenticated, IsStaffOrReadOnly]
+    lookup_field = "slug"
+    queryset = CustomRule.objects.all()
+
+    def create(self, request, *args, **kwargs):
+        return self._save(request, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        return self._save(request, status.HTTP_200_OK, instance=self.get_object(), partial=kwargs.get("partial", False))
+
+    def _save(self, request, code, instance=None, partial=False):
+        serializer = self.get_serializer(instance, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        try:
+            rule, run = custom_rule_save(actor=api_actor(request), rule=serializer.rule())
+        except RuleError as exc:
+            return rule_error_response(exc)
+        return Response({**self.get_serializer(rule).data, "evaluation": run.pk}, status=code)
+
+    def perform_destroy(self, instance):
+        custom_rule_delete(actor=api_actor(self.request), rule=instance)
+
+    @extend_schema(request=CustomRuleSerializer, responses={200: dict})
+    @action(detail=False, methods=["post"])
+    def preview(self, request):
+        """Which interactions would change recommendation if this rule were saved (nothing is saved)."""
+        slug = request.data.get("slug") if isinstance(request.data, dict) else None
+        instance = CustomRule.objects.filter(slug=slug).first() if isinstance(slug, str) else None
+        serializer = self.get_serializer(instance, data=request.data)
+        serializer.is_valid(raise_exception=True)
+        proposed = serializer.rule()
+        try:
+            rule_compile(custom_rule_spec(proposed))
+        except RuleError as exc:
+            return rule_error_response(exc)
+        others = [custom_rule_spec(rule) for rule in CustomRule.objects.filter(enabled=True).exclude(slug=proposed.slug)]
+        custom = others + ([custom_rule_spec(proposed)] if proposed.enabled else [])
+        return Response(rules_preview(custom=sorted(custom, key=lambda spec: spec.id)))
+
+    @action(detail=False, methods=["get"])
+    def builtin(self, request):
+        """The built-in rules, as data."""
+        return Response({"version": ruleset_current().version.split("+")[0],
+                         "rules": [spec.__dict__ for spec in builtin_specs()]})
+
+
+def rule_error_response(exc: RuleError) -> Response:
+    """A rule the engine refuses: 422 with a pointer to the field and the character position."""
+    error = {"pointer": f"/{exc.field}", "message": exc.message, "position": exc.position}
+    return Response({"detail": "the rule is invalid", "errors": [error]}, status=status.HTTP_422_UNPROCESSABLE_ENTITY)
+
+
+class EvaluationRunSerializer(serializers.ModelSerializer):
+    percent = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = EvaluationRun
+        fields = ["id", "ruleset_version", "status", "total", "done", "changed", "percent", "reason", "error",
+                  "created_at", "started_at", "finished_at"]
+
+
+class EvaluationRunViewSet(viewsets.ReadOnlyModelViewSet):
+    """Re-evaluations of every interaction after a rule change, with their progress."""
+
+    serializer_class = EvaluationRunSerializer
+    queryset = EvaluationRun.objects.order_by("-created_at", "-id")
+
