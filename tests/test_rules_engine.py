@@ -192,3 +192,21 @@ def test_it_cites_a_known_criterion_in_every_builtin_rule():
 
     known = {point for section in SECTIONS for point, _ in section.points}
     assert all(spec.cites in known for spec in builtin_specs())
+
+
+def test_it_lets_a_custom_rule_read_the_declared_style():
+    custom = RuleSpec(id="grpc-teams", decides="pattern", condition='declared_style == "grpc"',
+                      effects={"request-response": 50}, cites="§3.3", sentence="{source} standardised on gRPC.",
+                      origin="custom")
+    rules = ruleset_build([custom])
+    question = dict(criteria={"can_defer": True, "operation": "notification"}, targets=("b", "c"), source="a")
+    assert evaluate(rules, Question(**question, declared_style="grpc"))["pattern"] == "request-response"
+    assert evaluate(rules, Question(**question, declared_style="rest"))["pattern"] == "pub-sub"
+
+
+def test_it_names_the_services_in_a_memoised_mismatch():
+    criteria = {"can_defer": True, "operation": "notification", "eventual_consistency_ok": True}
+    first = ask(criteria, targets=("b", "c"), source="alpha", declared="rest")
+    second = ask(criteria, targets=("d", "e"), source="beta", declared="rest")
+    assert "alpha" in first["mismatch"]["reason"] and "beta" in second["mismatch"]["reason"]
+    assert "{source}" not in second["mismatch"]["reason"]

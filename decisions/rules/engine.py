@@ -9,7 +9,7 @@ import json
 import math
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 import rule_engine
@@ -27,6 +27,7 @@ PATTERN_OF_DECLARED = {"pubsub": "pub-sub", "queue": "queue"}
 DECLARED_STYLES = tuple(FAMILY_OF_DECLARED)
 
 FACT_NAMES = (*CRITERIA_BY_KEY, "targets", "answered", "declared_style", "pattern")
+CRITERION_KEYS = tuple(CRITERIA_BY_KEY)
 MAX_CONDITION = 1000
 CONFIDENCE_SCALE = 4.0  # a margin of 4 points between the top two options gives ~0.63
 FULL_COVERAGE = 3  # answered criteria needed for full confidence
@@ -64,6 +65,8 @@ class RuleSpec:
 class CompiledRule:
     spec: RuleSpec
     rule: rule_engine.Rule
+    reads: tuple[str, ...] = ()  # the facts the condition names: its result depends on nothing else
+    pure: bool = True  # False when it uses a builtin such as $now, whose value changes over time
 
 
 @dataclass(frozen=True)
@@ -104,10 +107,20 @@ class Decision:
 class Ruleset:
     version: str
     rules: tuple[CompiledRule, ...]
-    _memo: dict = field(default_factory=dict, repr=False)
+    _memo: dict = field(default_factory=dict, repr=False)  # facts -> Prepared
+    _conditions: dict = field(default_factory=dict, repr=False)  # (rule, values of the facts it reads) -> bool
+    _groups: dict = field(default_factory=dict, repr=False)
+    _decisions: dict = field(default_factory=dict, repr=False)  # facts but the declared style -> Decision
 
-    def by_decides(self, decides: str) -> list[CompiledRule]:
-        return [rule for rule in self.rules if rule.spec.decides == decides]
+    @cached_property
+    def reads_declared(self) -> bool:
+        return any("declared_style" in rule.reads for rule in self.rules)
+
+    def by_decides(self, decides: str) -> tuple[CompiledRule, ...]:
+        found = self._groups.get(decides)
+        if found is None:
+            found = self._groups[decides] = tuple(rule for rule in self.rules if rule.spec.decides == decides)
+        return found
 
 
 # --- building rulesets -------------------------------------------------------------------------
@@ -154,7 +167,9 @@ def spec_check(spec: RuleSpec) -> None:
 
 def rule_compile(spec: RuleSpec) -> CompiledRule:
     spec_check(spec)
-    return CompiledRule(spec=spec, rule=condition_compile(spec.condition, rule_id=spec.id))
+    rule = condition_compile(spec.condition, rule_id=spec.id)
+    reads = tuple(name for name in FACT_NAMES if re.search(rf"\b{name}\b", spec.condition))
+    return CompiledRule(spec=spec, rule=rule, reads=reads, pure="$" not in spec.condition)
 
 
 def _version(base: str, specs: list[RuleSpec]) -> str:
@@ -198,15 +213,28 @@ def facts_of(question: Question) -> dict:
     return {**facts, "targets": question.count, "answered": answered, "declared_style": question.declared_style or None}
 
 
-def _fire(rules: list[CompiledRule], facts: dict) -> list[CompiledRule]:
-    fired = []
-    for rule in rules:
-        try:
-            if rule.rule.matches(facts):
-                fired.append(rule)
-        except rule_engine.errors.EvaluationError:
-            continue  # a condition that cannot be evaluated on these facts does not fire
-    return fired
+def _fire(ruleset: Ruleset, decides: str, facts: dict) -> list[CompiledRule]:
+    return [rule for rule in ruleset.by_decides(decides) if _matches(ruleset, rule, facts)]
+
+
+def _matches(ruleset: Ruleset, rule: CompiledRule, facts: dict) -> bool:
+    """A condition's result, remembered by the values of the few facts it reads."""
+    if not rule.pure:
+        return _match(rule, facts)
+    key = (rule.spec.id, *(facts[name] for name in rule.reads))
+    found = ruleset._conditions.get(key)
+    if found is None:
+        if len(ruleset._conditions) >= MEMO_LIMIT:
+            ruleset._conditions.clear()
+        found = ruleset._conditions[key] = _match(rule, facts)
+    return found
+
+
+def _match(rule: CompiledRule, facts: dict) -> bool:
+    try:
+        return bool(rule.rule.matches(facts))
+    except rule_engine.errors.EvaluationError:
+        return False  # a condition that cannot be evaluated on these facts does not fire
 
 
 def _scores(decides: str, fired: list[CompiledRule]) -> dict:
@@ -226,25 +254,32 @@ def _best(scores: dict, preference: tuple[str, ...]) -> tuple[str, float]:
     return chosen, top - (ordered[1] if len(ordered) > 1 else 0)
 
 
-def decide(ruleset: Ruleset, facts: dict) -> Decision:
-    """Fire the rules on one facts vector (memoised on the ruleset)."""
-    key = tuple(facts[name] for name in FACT_NAMES if name != "pattern")
+def _key(question: Question) -> tuple:
+    criteria = question.criteria
+    return (*(criteria.get(key) for key in CRITERION_KEYS), question.count)
+
+
+def prepared_for(ruleset: Ruleset, question: Question) -> "Prepared":
+    """Everything about a recommendation that depends only on the facts (memoised on the ruleset)."""
+    if ruleset.reads_declared:
+        return _prepare(ruleset, facts_of(question))  # rare: a custom rule reads the declared style
+    key = _key(question)
     found = ruleset._memo.get(key)
     if found is None:
         if len(ruleset._memo) >= MEMO_LIMIT:
             ruleset._memo.clear()
-        found = ruleset._memo[key] = _decide(ruleset, facts)
+        found = ruleset._memo[key] = _prepare(ruleset, facts_of(question))
     return found
 
 
-def _decide(ruleset: Ruleset, facts: dict) -> Decision:
-    fired_pattern = _fire(ruleset.by_decides("pattern"), facts)
+def decide(ruleset: Ruleset, facts: dict) -> Decision:
+    fired_pattern = _fire(ruleset, "pattern", facts)
     pattern_scores = _scores("pattern", fired_pattern)
     preference = ONE_TO_MANY_PREFERENCE if facts["targets"] > 1 else ONE_TO_ONE_PREFERENCE
     pattern, margin = _best(pattern_scores, preference)
     phase_two = {**facts, "pattern": pattern}
-    fired_protocol = _fire(ruleset.by_decides("protocol"), phase_two)
-    fired_broker = _fire(ruleset.by_decides("broker"), phase_two)
+    fired_protocol = _fire(ruleset, "protocol", phase_two)
+    fired_broker = _fire(ruleset, "broker", phase_two)
     protocol_scores, broker_scores = _scores("protocol", fired_protocol), _scores("broker", fired_broker)
     style = STYLE_OF_PATTERN[pattern]
     default_broker = "rabbitmq" if pattern == "queue" else "kafka"
@@ -264,33 +299,69 @@ def confidence_of(margin: float, answered: int) -> float:
     return round(certainty * coverage, 2)
 
 
-def evaluate(ruleset: Ruleset, question: Question) -> dict:
-    """The recommendation for one interaction, as plain data (what the API and pages show)."""
-    facts = facts_of(question)
-    decision = decide(ruleset, facts)
+@dataclass
+class Prepared:
+    """A recommendation with the names of the services still to be filled in."""
+
+    base: dict
+    reasons: list[tuple[dict, str]]  # (reason without its text, text with {source}/{targets} left)
+    texts: list[dict] = field(repr=False, default_factory=list)  # the reasons with those texts
+    mismatches: dict = field(repr=False, default_factory=dict)  # declared style -> (severity, reason) or None
+
+    def mismatch(self, declared: str) -> tuple[str, str] | None:
+        if declared not in self.mismatches:
+            found = mismatch_of(declared, self.base, self.texts)
+            self.mismatches[declared] = (found["severity"], found["reason"]) if found else None
+        return self.mismatches[declared]
+
+
+def _decision_for(ruleset: Ruleset, facts: dict) -> Decision:
+    """Rule firings do not depend on the declared style unless a custom rule reads it."""
+    key = tuple(facts[name] for name in FACT_NAMES if name not in ("pattern", "declared_style"))
+    key = (*key, facts["declared_style"]) if ruleset.reads_declared else key
+    found = ruleset._decisions.get(key)
+    if found is None:
+        if len(ruleset._decisions) >= MEMO_LIMIT:
+            ruleset._decisions.clear()
+        found = ruleset._decisions[key] = decide(ruleset, facts)
+    return found
+
+
+def _prepare(ruleset: Ruleset, facts: dict) -> Prepared:
+    decision = _decision_for(ruleset, facts)
     confidence = confidence_of(decision.margin, facts["answered"])
-    words = _words(question, facts, decision.pattern)
+    words = _fact_words(facts, decision.pattern)
     reasons = _reasons(decision, words)
-    result = {
-        "style": STYLE_OF_PATTERN[decision.pattern],
-        "pattern": decision.pattern,
-        "protocol": decision.protocol,
-        "broker": decision.broker,
-        "confidence": confidence,
-        "scores": decision.scores,
-        "reasons": reasons,
+    base = {
+        "style": STYLE_OF_PATTERN[decision.pattern], "pattern": decision.pattern, "protocol": decision.protocol,
+        "broker": decision.broker, "confidence": confidence, "scores": decision.scores,
         "tradeoffs": tradeoffs_of(decision.pattern),
-        "questions": questions_of(question.criteria, confidence),
+        "questions": questions_of({k: facts[k] for k in CRITERION_KEYS}, confidence),
         "ruleset_version": ruleset.version,
     }
-    result["mismatch"] = mismatch_of(question.declared_style, result, reasons)
+    return Prepared(base=base, reasons=[({k: v for k, v in r.items() if k != "text"}, r["text"]) for r in reasons],
+                    texts=reasons)
+
+
+def evaluate(ruleset: Ruleset, question: Question) -> dict:
+    """The recommendation for one interaction, as plain data (what the API and pages show)."""
+    prepared = prepared_for(ruleset, question)
+    source, targets = question.source or "the caller", names_joined(question.targets) or "the target"
+
+    def named(text: str) -> str:
+        return text.replace("{source}", source).replace("{targets}", targets)
+
+    result = dict(prepared.base)
+    result["reasons"] = [{**skeleton, "text": named(text)} for skeleton, text in prepared.reasons]
+    mismatch = prepared.mismatch(question.declared_style or "")
+    result["mismatch"] = {"severity": mismatch[0], "reason": named(mismatch[1])} if mismatch else None
     return result
 
 
-def _words(question: Question, facts: dict, pattern: str) -> dict:
+def _fact_words(facts: dict, pattern: str) -> dict:
+    """Placeholder values known from the facts; {source} and {targets} are left for each interaction."""
     words = {key: _number(value) for key, value in facts.items() if value is not None}
-    words.update(source=question.source or "the caller", targets=names_joined(question.targets) or "the target",
-                 target_count=str(question.count), pattern=pattern)
+    words.update(source="{source}", targets="{targets}", target_count=str(facts["targets"]), pattern=pattern)
     return words
 
 
