@@ -5,10 +5,11 @@ Reads and writes around the pure engine in decisions/rules/.
 import logging
 
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from topology.models import Interaction, InteractionTarget
+from topology.selectors import interaction_list
 
 from .choices import SEVERITY_RANK, DecisionKind, DecisionStatus, RunStatus
 from .models import CustomRule, Decision, EvaluationRun
@@ -189,3 +190,30 @@ def rules_preview(*, custom: list[RuleSpec], limit: int = 100) -> dict:
                                     "before": recommendation_summary(before), "after": recommendation_summary(after)})
     return {"ruleset_version": proposed.version, "changed": count, "changes": changes}
 
+
+
+# --- reads for pages ---------------------------------------------------------------------------
+
+
+def recommendation_matrix() -> dict:
+    """Declared style x recommended pattern, with the number of interactions in each cell."""
+    rows = Interaction.objects.values_list("style", "recommended_pattern").annotate(n=Count("id")).order_by()
+    matrix: dict[str, dict[str, int]] = {}
+    for declared, pattern, count in rows:
+        matrix.setdefault(declared or "undecided", {})[pattern or "not evaluated"] = count
+    return matrix
+
+
+def mismatches_worst_first(*, limit: int = 20) -> list[Interaction]:
+    """Interactions whose declared style differs from the recommendation, error first."""
+    rank = Case(*[When(mismatch=severity, then=Value(SEVERITY_RANK[severity])) for severity in ("error", "warning", "info")],
+                default=Value(0), output_field=IntegerField())
+    return list(
+        interaction_list().exclude(mismatch="").annotate(rank=rank)
+        .order_by("-rank", "source__name", "name")[:limit]
+    )
+
+
+def mismatch_counts() -> dict[str, int]:
+    counts = dict(Interaction.objects.exclude(mismatch="").values_list("mismatch").annotate(n=Count("id")).order_by())
+    return {severity: counts.get(severity, 0) for severity in ("error", "warning", "info")}

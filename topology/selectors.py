@@ -71,7 +71,8 @@ def service_list() -> QuerySet[Service]:
 
 
 def service_outgoing(*, service: Service) -> QuerySet[Interaction]:
-    return service.interactions.select_related("source__team").prefetch_related(_targets_prefetch()).order_by("name")
+    return (service.interactions.select_related("source__team")
+            .prefetch_related(_targets_prefetch(), _overrides_prefetch()).order_by("name"))
 
 
 def service_incoming(*, service: Service) -> QuerySet[Interaction]:

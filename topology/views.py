@@ -9,6 +9,14 @@ from django.utils.cache import patch_vary_headers
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from decisions.recommendations import (
+    mismatch_counts,
+    mismatches_worst_first,
+    recommendation_expand,
+    recommendation_matrix,
+)
+from decisions.selectors import decisions_for_interaction
+
 from .choices import Via
 from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .forms import InteractionForm, ServiceForm
@@ -81,6 +89,9 @@ def dashboard(request):
         "changes": recent_changes(),
         "workers": workers_alive(),
         "can_create": _writable_teams(_actor(request)).exists(),
+        "matrix": recommendation_matrix(),
+        "mismatches": mismatches_worst_first(limit=15),
+        "mismatch_counts": mismatch_counts(),
     })
 
 
@@ -182,6 +193,8 @@ def interaction_detail(request, name, interaction):
     item = get_object_or_404(interaction_list(), source=service, name=interaction)
     return render(request, "topology/interaction_detail.html", {
         "service": service, "interaction": item,
+        "recommendation": recommendation_expand(item.recommendation, criteria=item.criteria),
+        "decisions": decisions_for_interaction(interaction=item),
         "form": InteractionForm(source=service, interaction_names=set(),
                                 initial=InteractionForm.initial_for(interaction_spec_of(item))),
         "can_write": _actor(request).can_write_team(service.team_id),
