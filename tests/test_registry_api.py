@@ -183,3 +183,14 @@ def test_it_keeps_list_queries_constant(ci, team, url):
     small = _queries(lambda: ci.get(url))
     register(*[service_doc(f"s{i}", interactions=[rest("call", f"t{i}", f"u{i}")]) for i in range(3, 30)])
     assert _queries(lambda: ci.get(url)) == small
+
+
+def test_it_generates_a_valid_schema_without_warnings(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("spectacular", "--validate", "--fail-on-warn", stdout=out)
+    assert "/api/v1/recommendations/evaluate/" in out.getvalue()
+    assert "teamToken" in out.getvalue()
