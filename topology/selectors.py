@@ -157,3 +157,47 @@ def token_find(*, digest: str) -> ApiToken | None:
 def workers_alive() -> list[WorkerHeartbeat]:
     cutoff = timezone.now() - timedelta(seconds=settings.WORKER_HEARTBEAT_STALE_SECONDS)
     return list(WorkerHeartbeat.objects.filter(last_seen_at__gte=cutoff).order_by("hostname"))
+
+
+def _slo(labels: dict) -> float | None:
+    """A declared availability from the `slo` label ("99.9" or "99.9%"), as a fraction."""
+    raw = str(labels.get("slo", "")).strip().rstrip("%")
+    try:
+        value = float(raw) / 100
+    except ValueError:
+        return None
+    return value if 0 < value <= 1 else None
+
+
+def topology_load() -> "graph.Topology":
+    """The whole topology as plain data for graph analysis and rendering (three queries)."""
+    from . import graph
+
+    nodes = {
+        name: graph.Node(name=name, team=team, title=title, lifecycle=lifecycle, availability=_slo(labels),
+                         availability_source="slo" if _slo(labels) is not None else "")
+        for name, team, title, lifecycle, labels in
+        Service.objects.values_list("name", "team__slug", "title", "lifecycle", "labels")
+    }
+    overridden = set(_overridden_interaction_ids())
+    counts = dict(InteractionTarget.objects.values_list("interaction_id").annotate(n=Count("id")).order_by())
+    rows = InteractionTarget.objects.values_list(
+        "interaction_id", "interaction__source__name", "service__name", "interaction__name", "interaction__style",
+        "interaction__channel", "interaction__broker", "interaction__mismatch", "interaction__recommended_pattern",
+    ).order_by("interaction__source__name", "interaction__name", "position")
+    links = [
+        graph.Link(source=source, target=target, interaction=name, style=style, channel=channel, broker=broker,
+                   mismatch=mismatch, recommended=recommended, deliberate=item_id in overridden,
+                   targets=counts.get(item_id, 1))
+        for item_id, source, target, name, style, channel, broker, mismatch, recommended in rows
+    ]
+    return graph.Topology(nodes=nodes, links=links)
+
+
+def _overridden_interaction_ids():
+    from decisions.choices import DecisionKind, DecisionStatus
+    from decisions.models import Decision
+
+    return Decision.interactions.through.objects.filter(
+        decision__status=DecisionStatus.ACCEPTED, decision__kind=DecisionKind.OVERRIDE,
+    ).values_list("interaction_id", flat=True)

@@ -1,0 +1,244 @@
+"""Graph analysis of the topology: sync chains, cycles, fan-out, fan-in, blast radius, availability.
+
+Pure: plain nodes and links in, findings out (networkx underneath, no ORM). A link is one
+interaction reaching one target; sync links are declared REST or gRPC, async ones pub/sub or queue;
+undecided interactions take part in neither analysis.
+"""
+from dataclasses import dataclass, field
+from math import prod
+
+import networkx as nx
+
+SYNC = frozenset({"rest", "grpc"})
+ASYNC = frozenset({"pubsub", "queue"})
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+CHAIN_MIN_HOPS = 3  # a sync chain this deep is worth a look (§3.5)
+CHAIN_WARNING_HOPS = 4
+CYCLE_MAX_LENGTH = 8
+CYCLE_LIMIT = 50
+FAN_OUT_ACROSS = 5  # distinct sync callees of one service: a mesh forming (§3.6)
+FAN_IN = 4  # distinct sync callers of one service: a hot spot (§3.5)
+AVAILABILITY_WARNING = 0.99
+
+
+@dataclass(frozen=True)
+class Node:
+    name: str
+    team: str | None = None  # None: a placeholder nobody registered yet
+    title: str = ""
+    lifecycle: str = ""
+    availability: float | None = None  # 0-1: measured uptime, else a declared SLO
+    availability_source: str = ""  # "measured", "slo" or ""
+    health: str = ""  # up, degraded, down, or "" when not probed
+
+    @property
+    def placeholder(self) -> bool:
+        return self.team is None
+
+
+@dataclass(frozen=True)
+class Link:
+    source: str
+    target: str
+    interaction: str
+    style: str = ""  # declared: rest, grpc, pubsub, queue, or "" when undecided
+    channel: str = ""
+    broker: str = ""
+    mismatch: str = ""  # "", info, warning, error
+    recommended: str = ""  # recommended pattern, "" when not evaluated
+    deliberate: bool = False  # an accepted override decision settles the mismatch
+    targets: int = 1  # how many targets the interaction has
+
+    @property
+    def sync(self) -> bool:
+        return self.style in SYNC
+
+    @property
+    def asynchronous(self) -> bool:
+        return self.style in ASYNC
+
+
+@dataclass
+class Topology:
+    nodes: dict[str, Node]
+    links: list[Link] = field(default_factory=list)
+
+    def team_of(self, name: str) -> str | None:
+        node = self.nodes.get(name)
+        return node.team if node else None
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # sync-chain, sync-cycle, sync-fan-out, sync-mesh, fan-in, chain-availability
+    severity: str  # error, warning, info
+    services: tuple[str, ...]
+    cites: str
+    text: str
+    value: float | None = None
+
+    def as_dict(self) -> dict:
+        return {"kind": self.kind, "severity": self.severity, "services": list(self.services),
+                "cites": self.cites, "text": self.text, "value": self.value}
+
+
+# --- graphs ------------------------------------------------------------------------------------
+
+
+def sync_graph(topology: Topology) -> nx.DiGraph:
+    graph = nx.DiGraph()
+    graph.add_nodes_from(topology.nodes)
+    graph.add_edges_from((link.source, link.target) for link in topology.links if link.sync)
+    return graph
+
+
+def _acyclic(graph: nx.DiGraph) -> nx.DiGraph:
+    """The graph without edges inside cycles (cycles are findings of their own)."""
+    dag = graph.copy()
+    for component in nx.strongly_connected_components(graph):
+        if len(component) > 1:
+            dag.remove_edges_from([(a, b) for a, b in graph.subgraph(component).edges])
+    dag.remove_edges_from(nx.selfloop_edges(dag))
+    return dag
+
+
+def sync_chains(topology: Topology, *, min_hops: int = CHAIN_MIN_HOPS, limit: int = 20) -> list[tuple[str, ...]]:
+    """The longest chain of sync calls from each entry point, deepest first."""
+    dag = _acyclic(sync_graph(topology))
+    longest: dict[str, tuple[str, ...]] = {}
+    for name in reversed(list(nx.topological_sort(dag))):
+        tails = [longest[successor] for successor in dag.successors(name)]
+        longest[name] = (name, *max(tails, key=lambda tail: (len(tail), tail), default=()))
+    entries = [name for name in dag if dag.in_degree(name) == 0 and dag.out_degree(name) > 0]
+    chains = sorted((longest[name] for name in entries), key=lambda chain: (-len(chain), chain))
+    return [chain for chain in chains if len(chain) - 1 >= min_hops][:limit]
+
+
+def sync_cycles(topology: Topology, *, limit: int = CYCLE_LIMIT) -> list[tuple[str, ...]]:
+    graph = sync_graph(topology)
+    cycles = []
+    for cycle in nx.simple_cycles(graph, length_bound=CYCLE_MAX_LENGTH):
+        cycles.append(_rotated(tuple(cycle)))
+        if len(cycles) >= limit:
+            break
+    return sorted(set(cycles), key=lambda cycle: (len(cycle), cycle))
+
+
+def _rotated(cycle: tuple[str, ...]) -> tuple[str, ...]:
+    start = cycle.index(min(cycle))
+    return cycle[start:] + cycle[:start]
+
+
+def blast_radius(topology: Topology, name: str) -> tuple[set[str], set[str]]:
+    """(failing, delayed) when `name` fails: failing = every service that calls it synchronously,
+    directly or through others (§3.5); delayed = services that only miss its or their async
+    messages until they recover (§4.6)."""
+    graph = sync_graph(topology)
+    failing = nx.ancestors(graph, name) if name in graph else set()
+    down = failing | {name}
+    delayed = {link.target for link in topology.links if link.asynchronous and link.source in down}
+    return failing, delayed - down
+
+
+def neighbourhood(topology: Topology, name: str, hops: int) -> set[str]:
+    """Services within `hops` links of `name`, in either direction and of any style."""
+    graph = nx.Graph()
+    graph.add_nodes_from(topology.nodes)
+    graph.add_edges_from((link.source, link.target) for link in topology.links)
+    if name not in graph:
+        return set()
+    return set(nx.single_source_shortest_path_length(graph, name, cutoff=hops))
+
+
+def chain_availability(topology: Topology, chain: tuple[str, ...]) -> tuple[float | None, list[float | None]]:
+    """The availability of a sync chain: at most the product of its members' (None if one is unknown)."""
+    parts = [topology.nodes[name].availability if name in topology.nodes else None for name in chain]
+    return (prod(parts) if parts and None not in parts else None), parts
+
+
+def percent(value: float) -> str:
+    text = f"{value * 100:.2f}".rstrip("0").rstrip(".")
+    return f"{text}%"
+
+
+def arrow(names) -> str:
+    return " → ".join(names)
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+def findings(topology: Topology) -> list[Finding]:
+    found = [*_chain_findings(topology), *_cycle_findings(topology), *_fan_out_findings(topology),
+             *_mesh_findings(topology), *_fan_in_findings(topology)]
+    return sorted(found, key=lambda f: (SEVERITY_ORDER[f.severity], f.kind, f.services))
+
+
+def _chain_findings(topology: Topology) -> list[Finding]:
+    found = []
+    for chain in sync_chains(topology):
+        hops = len(chain) - 1
+        severity = "warning" if hops >= CHAIN_WARNING_HOPS else "info"
+        found.append(Finding(
+            "sync-chain", severity, chain, "§3.5",
+            f"{arrow(chain)}: {hops} synchronous calls in a row; if {chain[-1]} is slow or down, "
+            f"{', '.join(chain[:-1])} all wait or fail with it.", value=hops))
+        found.extend(_availability_finding(topology, chain))
+    return found
+
+
+def _availability_finding(topology: Topology, chain: tuple[str, ...]) -> list[Finding]:
+    total, parts = chain_availability(topology, chain)
+    if total is None:
+        return []
+    product = " × ".join(percent(part) for part in parts)
+    severity = "warning" if total < AVAILABILITY_WARNING else "info"
+    return [Finding("chain-availability", severity, chain, "§3.5",
+                    f"{product} = {percent(total)} for {arrow(chain)}: a synchronous chain is at most as "
+                    "available as the product of its members (beyond the document).", value=round(total, 6))]
+
+
+def _cycle_findings(topology: Topology) -> list[Finding]:
+    return [
+        Finding("sync-cycle", "error", cycle, "§3.5",
+                f"{arrow((*cycle, cycle[0]))}: a cycle of synchronous calls; a slow member can block the "
+                "whole loop, and a request can call itself back.", value=len(cycle))
+        for cycle in sync_cycles(topology)
+    ]
+
+
+def _fan_out_findings(topology: Topology) -> list[Finding]:
+    by_interaction: dict[tuple[str, str], list[str]] = {}
+    for link in topology.links:
+        if link.sync:
+            by_interaction.setdefault((link.source, link.interaction), []).append(link.target)
+    found = []
+    for (source, interaction), targets in sorted(by_interaction.items()):
+        if len(targets) < 2:
+            continue
+        found.append(Finding(
+            "sync-fan-out", "warning" if len(targets) >= 3 else "info", (source, *targets), "§5.3",
+            f"{source}/{interaction} calls {len(targets)} services synchronously ({', '.join(targets)}); "
+            "if they only need to learn of it, one published event reaches them all.", value=len(targets)))
+    return found
+
+
+def _mesh_findings(topology: Topology) -> list[Finding]:
+    graph = sync_graph(topology)
+    return [
+        Finding("sync-mesh", "info", (name, *sorted(graph.successors(name))), "§3.6",
+                f"{name} calls {graph.out_degree(name)} services synchronously; point-to-point calls like "
+                "these grow into a mesh that is hard to manage.", value=graph.out_degree(name))
+        for name in sorted(graph) if graph.out_degree(name) >= FAN_OUT_ACROSS
+    ]
+
+
+def _fan_in_findings(topology: Topology) -> list[Finding]:
+    graph = sync_graph(topology)
+    return [
+        Finding("fan-in", "warning", (name, *sorted(graph.predecessors(name))), "§3.5",
+                f"{graph.in_degree(name)} services call {name} synchronously; when it is slow or down, "
+                "all of them are blocked.", value=graph.in_degree(name))
+        for name in sorted(graph) if graph.in_degree(name) >= FAN_IN
+    ]

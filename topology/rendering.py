@@ -1,0 +1,243 @@
+"""Topology -> Graphviz DOT text. Pure: no ORM, no subprocess (see topology/render.py for `dot`).
+
+Teams are clusters; placeholders are dashed; topics and queues are nodes of their own shapes between
+a publisher and its consumers; sync edges are solid and async ones dashed; edges are coloured by
+agreement with the recommendation and nodes filled by live health. Above a size, teams collapse to
+one node each (expanded on request) so that a thousand services stay readable.
+"""
+from dataclasses import dataclass, field
+
+from .graph import Link, Node, Topology, blast_radius, neighbourhood
+
+COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
+HEALTH_FILL = {"up": "#e3f4e8", "degraded": "#fff1cc", "down": "#fbdcdc", "": "#ffffff"}
+EDGE_COLOUR = {"error": "#c62828", "warning": "#e07b00", "info": "#5472a8", "ok": "#5b8a72",
+               "deliberate": "#7b4fb3", "": "#8a94a6"}
+SYNC_LABEL = {"rest": "REST", "grpc": "gRPC"}
+FOCUS_FILL, BLAST_FILL, DELAYED_FILL, CHAIN_PEN = "#dbe7ff", "#fbdcdc", "#fff1cc", "#1f5fd1"
+
+
+@dataclass(frozen=True)
+class View:
+    team: str | None = None
+    focus: str | None = None
+    hops: int = 1
+    blast: str | None = None
+    chain: tuple[str, ...] = ()
+    expand: frozenset[str] = field(default_factory=frozenset)
+    collapse_over: int = COLLAPSE_OVER
+
+
+@dataclass(frozen=True)
+class Urls:
+    """How nodes and edges link to pages (paths, so the SVG works under any host)."""
+
+    service: str = "/services/{name}/"
+    interaction: str = "/services/{source}/interactions/{interaction}/"
+    expand: str = "?expand={team}"
+
+
+def view_select(topology: Topology, view: View) -> Topology:
+    """The part of the topology a view shows: a team and its direct neighbours, the services within
+    `hops` of a focus, or the blast radius of a service (alone, or highlighted within the others)."""
+    names = set(topology.nodes)
+    if view.team:
+        names = _team_and_neighbours(topology, view.team)
+    if view.focus:
+        names &= neighbourhood(topology, view.focus, view.hops)
+    if view.blast and not (view.team or view.focus):
+        failing, delayed = blast_radius(topology, view.blast)
+        names = failing | delayed | {view.blast}
+    links = [link for link in topology.links if link.source in names and link.target in names]
+    return Topology(nodes={n: topology.nodes[n] for n in sorted(names) if n in topology.nodes}, links=links)
+
+
+def _team_and_neighbours(topology: Topology, team: str) -> set[str]:
+    members = {name for name, node in topology.nodes.items() if node.team == team}
+    touching = [link for link in topology.links if link.source in members or link.target in members]
+    return members | {link.source for link in touching} | {link.target for link in touching}
+
+
+def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> str:
+    """The DOT text of a view of the topology, with a legend."""
+    shown = view_select(topology, view)
+    collapsed = _collapsed_teams(shown, view)
+    marks = _marks(topology, view)
+    lines = ['digraph topology {', '  graph [rankdir=LR, fontname="Helvetica", fontsize=11, nodesep=0.35, '
+             'ranksep=0.7, bgcolor="transparent", newrank=true, tooltip="Switchboard topology"];',
+             '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded,filled", fillcolor="#ffffff", '
+             'color="#5b6475", penwidth=1.2, margin="0.12,0.06"];',
+             '  edge [fontname="Helvetica", fontsize=9, color="#8a94a6", arrowsize=0.7];']
+    lines += _clusters(shown, collapsed, marks, urls)
+    lines += _channels(shown, collapsed)
+    lines += _edges(shown, collapsed, marks, urls, view)
+    lines += _legend()
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# --- pieces --------------------------------------------------------------------------------------
+
+
+def quote(text: str) -> str:
+    """A DOT string literal."""
+    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def _attrs(**values) -> str:
+    return "[" + ", ".join(f"{key}={quote(value)}" for key, value in values.items() if value is not None) + "]"
+
+
+def _collapsed_teams(shown: Topology, view: View) -> set[str]:
+    if len(shown.nodes) <= view.collapse_over:
+        return set()
+    teams = {node.team or "" for node in shown.nodes.values()}
+    return teams - set(view.expand) - {view.team or ""}
+
+
+def _group_id(team: str) -> str:
+    return f"team:{team or '(placeholders)'}"
+
+
+def _node_id(shown: Topology, collapsed: set[str], name: str) -> str:
+    node = shown.nodes.get(name)
+    team = node.team or "" if node else ""
+    return _group_id(team) if team in collapsed else name
+
+
+def _marks(topology: Topology, view: View) -> dict[str, str]:
+    marks = {}
+    if view.blast:
+        failing, delayed = blast_radius(topology, view.blast)
+        marks.update({name: "delayed" for name in delayed})
+        marks.update({name: "failing" for name in failing})
+        marks[view.blast] = "origin"
+    if view.focus:
+        marks.setdefault(view.focus, "focus")
+    return marks
+
+
+def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls) -> list[str]:
+    by_team: dict[str, list[Node]] = {}
+    for node in shown.nodes.values():
+        by_team.setdefault(node.team or "", []).append(node)
+    lines = []
+    for index, (team, members) in enumerate(sorted(by_team.items())):
+        if team in collapsed:
+            lines.append(_group_node(team, members, urls))
+            continue
+        if team:
+            lines.append(f"  subgraph cluster_{index} {{")
+            lines.append(f'    label={quote(team)}; style="rounded,dashed"; color="#b8c0cc"; fontcolor="#5b6475";')
+        lines += ["    " + _node(node, marks.get(node.name, ""), urls) for node in members]
+        if team:
+            lines.append("  }")
+    return lines
+
+
+def _group_node(team: str, members: list[Node], urls: Urls) -> str:
+    return "  " + quote(_group_id(team)) + " " + _attrs(
+        label=f"{team or 'placeholders'}\n{len(members)} services", shape="folder", fillcolor="#eef2f8",
+        tooltip=f"{team or 'Placeholders'}: {len(members)} services (click to expand)",
+        URL=urls.expand.format(team=team), target="_top")
+
+
+def _node(node: Node, mark: str, urls: Urls) -> str:
+    fill = {"origin": BLAST_FILL, "failing": BLAST_FILL, "delayed": DELAYED_FILL, "focus": FOCUS_FILL}.get(
+        mark, HEALTH_FILL.get(node.health, "#ffffff"))
+    details = [node.title or node.name, f"team {node.team}" if node.team else "placeholder (not registered)"]
+    if node.availability is not None:
+        details.append(f"availability {node.availability * 100:.3g}% ({node.availability_source})")
+    if node.health:
+        details.append(f"health: {node.health}")
+    style = "rounded,filled,dashed" if node.placeholder else "rounded,filled"
+    return quote(node.name) + " " + _attrs(
+        label=node.name, fillcolor=fill, style=style, color="#9aa3b2" if node.placeholder else (
+            "#c62828" if mark in ("origin", "failing") else "#5b6475"),
+        fontcolor="#6b7385" if node.placeholder else None, penwidth="2" if mark in ("origin", "focus") else None,
+        tooltip=" · ".join(details), URL=urls.service.format(name=node.name), target="_top",
+    )
+
+
+def _channel_id(link: Link) -> str:
+    return f"channel:{link.broker or 'broker'}:{link.channel}"
+
+
+def _channels(shown: Topology, collapsed: set[str]) -> list[str]:
+    seen = {}
+    for link in shown.links:
+        if link.asynchronous and link.channel:
+            seen.setdefault(_channel_id(link), link)
+    return [_channel(channel_id, link) for channel_id, link in sorted(seen.items())]
+
+
+def _channel(channel_id: str, link: Link) -> str:
+    kind = "topic" if link.style == "pubsub" else "queue"
+    on = f" on {link.broker}" if link.broker else ""
+    return "  " + quote(channel_id) + " " + _attrs(
+        label=f"{link.channel}\n{kind}{on}", shape="hexagon" if kind == "topic" else "cylinder", style="filled",
+        fillcolor="#f3ecfb" if kind == "topic" else "#eaf4f4", color="#8e6cc0" if kind == "topic" else "#4c8f8f",
+        fontsize="9", tooltip=f"{kind.capitalize()} {link.channel}{on}")
+
+
+def _edge_colour(link: Link) -> str:
+    if link.deliberate:
+        return EDGE_COLOUR["deliberate"]
+    if link.mismatch:
+        return EDGE_COLOUR[link.mismatch]
+    return EDGE_COLOUR["ok"] if link.recommended else EDGE_COLOUR[""]
+
+
+def _edges(shown: Topology, collapsed: set[str], marks: dict, urls: Urls, view: View) -> list[str]:
+    chain_pairs = set(zip(view.chain, view.chain[1:]))
+    lines, drawn = [], set()
+    for link in shown.links:
+        source, target = _node_id(shown, collapsed, link.source), _node_id(shown, collapsed, link.target)
+        colour = _edge_colour(link)
+        tooltip = f"{link.source}/{link.interaction}: {link.style or 'undecided'}"
+        if link.recommended:
+            tooltip += f"; recommended {link.recommended}" + (f" ({link.mismatch} mismatch)" if link.mismatch else "")
+        url = urls.interaction.format(source=link.source, interaction=link.interaction)
+        in_chain = (link.source, link.target) in chain_pairs
+        attrs = dict(color=CHAIN_PEN if in_chain else colour, penwidth="2.4" if in_chain else "1.3",
+                     tooltip=tooltip, URL=url, target="_top")
+        if link.asynchronous and link.channel:
+            channel = quote(_channel_id(link))
+            key = (source, channel, target)
+            if (source, channel) not in drawn:
+                drawn.add((source, channel))
+                lines.append(f"  {quote(source)} -> {channel} " + _attrs(style="dashed", label="publish" if link.style == "pubsub" else "send", **attrs))
+            if key not in drawn:
+                drawn.add(key)
+                lines.append(f"  {channel} -> {quote(target)} " + _attrs(style="dashed", **attrs))
+            continue
+        key = (source, target, link.interaction)
+        if key in drawn or (source == target and source.startswith("team:")):
+            continue
+        drawn.add(key)
+        style = "solid" if link.sync else "dashed" if link.asynchronous else "dotted"
+        label = SYNC_LABEL.get(link.style, "") if not source.startswith("team:") and not target.startswith("team:") else ""
+        lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(style=style, label=label or None, **attrs))
+    return lines
+
+
+def _legend() -> list[str]:
+    rows = [
+        ("sync call (REST/gRPC)", "solid", EDGE_COLOUR["ok"]),
+        ("async via topic/queue", "dashed", EDGE_COLOUR["ok"]),
+        ("undecided", "dotted", EDGE_COLOUR[""]),
+        ("mismatch: error", "solid", EDGE_COLOUR["error"]),
+        ("mismatch: warning", "solid", EDGE_COLOUR["warning"]),
+        ("deliberate deviation", "solid", EDGE_COLOUR["deliberate"]),
+    ]
+    cells = "".join(
+        f'<TR><TD><FONT COLOR="{colour}">{"━━━" if style == "solid" else "╍╍╍" if style == "dashed" else "┈┈┈"}</FONT></TD>'
+        f'<TD ALIGN="LEFT">{text}</TD></TR>'
+        for text, style, colour in rows
+    )
+    shapes = ('<TR><TD>▭</TD><TD ALIGN="LEFT">service (fill: health)</TD></TR>'
+              '<TR><TD>⬡</TD><TD ALIGN="LEFT">topic</TD></TR><TR><TD>⛁</TD><TD ALIGN="LEFT">queue</TD></TR>'
+              '<TR><TD>┆▭┆</TD><TD ALIGN="LEFT">placeholder</TD></TR>')
+    table = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD COLSPAN="2"><B>Legend</B></TD></TR>{cells}{shapes}</TABLE>>'
+    return ['  subgraph cluster_legend { label=""; style="rounded"; color="#d5dae2"; fontsize=9;',
+            f'    legend [shape=plaintext, style="", fontsize=9, label={table}, tooltip="Legend"];', "  }"]
