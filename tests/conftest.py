@@ -13,6 +13,12 @@ from topology.services import token_create
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    """Users are created in many tests; the real hasher is deliberately slow."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def team(db):
     return Team.objects.create(slug="commerce", name="Commerce")

@@ -52,4 +52,5 @@ class AuditObject(models.TextChoices):
     INTERACTION = "interaction", "Interaction"
     TOKEN = "token", "API token"
     RULE = "rule", "Custom rule"
+    FLOW = "flow", "Flow"
     DECISION = "decision", "Decision"

@@ -177,3 +177,35 @@ class WorkerHeartbeat(models.Model):
 
     hostname = models.CharField(max_length=255, unique=True)
     last_seen_at = models.DateTimeField()
+
+
+class Flow(models.Model):
+    """A named, ordered walk over interactions (e.g. "User registration"), drawn as a sequence diagram."""
+
+    slug = models.SlugField(max_length=63, unique=True, help_text=SLUG_HELP)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="flows")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    written_by = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("flow-detail", args=[self.slug])
+
+
+class FlowStep(models.Model):
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="flow_steps")
+    label = models.CharField(max_length=200, blank=True, help_text="What the message says (default: its name).")
+
+    class Meta:
+        ordering = ["flow", "position"]
+        constraints = [models.UniqueConstraint(fields=["flow", "position"], name="flowstep_unique_position")]

@@ -189,6 +189,20 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
+def _caches() -> dict:
+    url = os.environ.get("CACHE_URL", "").strip()
+    if url.startswith(("redis://", "rediss://")):
+        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+    if url:
+        raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for the file cache under var/).")
+    return {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                        "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 2000}}}
+
+
+# Rendered diagrams are cached by content hash: the file cache shares them between local processes.
+CACHES = _caches()
+DIAGRAM_CACHE_SECONDS = env_int("DIAGRAM_CACHE_SECONDS", 7 * 24 * 3600)
+
 # Largest manifest accepted by POST /api/v1/registrations/ (413 above it).
 REGISTRATION_MAX_BYTES = env_int("REGISTRATION_MAX_BYTES", 5 * 1024 * 1024, minimum=1024)
 # Ordinary form posts stay small; the registration view reads its body itself.
@@ -206,6 +220,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "webapp.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # ?format= belongs to the topology endpoint (svg, png, dot, json), not to content negotiation.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Switchboard API",

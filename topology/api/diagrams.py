@@ -1,0 +1,228 @@
+"""Topology, findings, flows and diagrams over the API."""
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from .. import graph, mermaid
+from ..authentication import api_actor
+from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
+from ..models import Team
+from ..render import FORMATS, RenderError, diagram_render
+from ..rendering import View, dot_source, view_select
+from ..selectors import interaction_target_names, topology_load
+
+MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
+VIEW_PARAMETERS = [
+    OpenApiParameter("team", str, description="Only this team's services and their direct neighbours."),
+    OpenApiParameter("focus", str, description="Only services within `hops` of this one."),
+    OpenApiParameter("hops", int, description="With focus: how far to look (1-6, default 1)."),
+    OpenApiParameter("blast", str, description="The blast radius of this service."),
+    OpenApiParameter("chain", str, description="Highlight a chain: service names separated by commas."),
+    OpenApiParameter("expand", str, description="Collapsed teams to show in full, separated by commas."),
+]
+
+
+class Unavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+def view_from(params, topology: graph.Topology) -> View:
+    """The view parameters, checked against the topology; a 400 names the bad parameter."""
+    errors = {}
+    for key in ("focus", "blast"):
+        if params.get(key) and params[key] not in topology.nodes:
+            errors[key] = f"no service named {params[key]!r}"
+    if params.get("team") and not Team.objects.filter(slug=params["team"]).exists():
+        errors["team"] = f"no team named {params['team']!r}"
+    try:
+        hops = int(params.get("hops") or 1)
+    except ValueError:
+        hops = 0
+    if not 1 <= hops <= 6:
+        errors["hops"] = "hops must be a whole number from 1 to 6"
+    chain = _names(params.get("chain", ""))
+    if any(name not in topology.nodes for name in chain):
+        errors["chain"] = "every name in chain must be a service"
+    if errors:
+        raise exceptions.ValidationError(errors)
+    return View(team=params.get("team") or None, focus=params.get("focus") or None, hops=hops,
+                blast=params.get("blast") or None, chain=chain, expand=frozenset(_names(params.get("expand", ""))))
+
+
+def _topology_json(topology: graph.Topology, view: View) -> dict:
+    shown = view_select(topology, view)
+    return {
+        "nodes": [{"name": n.name, "team": n.team, "placeholder": n.placeholder, "availability": n.availability,
+                   "health": n.health or None} for n in shown.nodes.values()],
+        "links": [{"source": l.source, "target": l.target, "interaction": l.interaction, "style": l.style or None,
+                   "channel": l.channel or None, "broker": l.broker or None, "mismatch": l.mismatch or None,
+                   "recommended": l.recommended or None, "deliberate": l.deliberate} for l in shown.links],
+        "findings": [finding.as_dict() for finding in graph.findings(shown)],
+    }
+
+
+class TopologyView(APIView):
+    """The topology as SVG, PNG, DOT or JSON, for the whole system or a view of it."""
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["svg", "png", "dot", "json"]), *VIEW_PARAMETERS],
+                   responses={200: OpenApiTypes.BINARY}, operation_id="topology_retrieve")
+    def get(self, request):
+        fmt = request.query_params.get("format", "svg")
+        if fmt not in (*FORMATS, "dot", "json"):
+            raise exceptions.ValidationError({"format": "format must be svg, png, dot or json"})
+        topology = topology_load()
+        view = view_from(request.query_params, topology)
+        if fmt == "json":
+            return Response(_topology_json(topology, view))
+        dot = dot_source(topology, view)
+        if fmt == "dot":
+            return _download(dot.encode(), "text/vnd.graphviz; charset=utf-8", "topology.dot")
+        try:
+            return _download(diagram_render(dot=dot, fmt=fmt), FORMATS[fmt], f"topology.{fmt}")
+        except RenderError as exc:
+            raise Unavailable(str(exc)) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, HttpResponse) and not isinstance(response, Response):
+            return response  # a diagram: not for content negotiation
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+class FindingsView(APIView):
+    """Sync chains, cycles, fan-out, fan-in and chain availability, worst first."""
+
+    @extend_schema(parameters=[OpenApiParameter("service", str), OpenApiParameter("kind", str),
+                               OpenApiParameter("severity", str, enum=["error", "warning", "info"])],
+                   responses={200: dict}, operation_id="topology_findings")
+    def get(self, request):
+        found = graph.findings(topology_load())
+        service, kind, severity = (request.query_params.get(key) for key in ("service", "kind", "severity"))
+        found = [f for f in found if (not service or service in f.services) and (not kind or f.kind == kind)
+                 and (not severity or f.severity == severity)]
+        return Response({"count": len(found), "results": [finding.as_dict() for finding in found]})
+
+
+class MermaidView(APIView):
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, HttpResponse) and not isinstance(response, Response):
+            return response
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+class SequenceDiagramView(MermaidView):
+    """A Mermaid sequenceDiagram of a flow, or derived from an entry service."""
+
+    @extend_schema(parameters=[OpenApiParameter("flow", str), OpenApiParameter("entry", str),
+                               OpenApiParameter("depth", int), OpenApiParameter("steps", int)],
+                   responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR}, operation_id="diagrams_sequence")
+    def get(self, request):
+        params = request.query_params
+        if bool(params.get("flow")) == bool(params.get("entry")):
+            raise exceptions.ValidationError({"flow": "give either flow=<slug> or entry=<service>"})
+        if params.get("flow"):
+            flow = flow_list().filter(slug=params["flow"]).first()
+            if flow is None:
+                raise exceptions.NotFound(f"no flow named {params['flow']!r}")
+            text = mermaid.sequence_diagram(flow_steps(flow), title=flow.name)
+        else:
+            topology = topology_load()
+            if params["entry"] not in topology.nodes:
+                raise exceptions.ValidationError({"entry": f"no service named {params['entry']!r}"})
+            depth, steps = _bounded(params, "depth", 6, 12), _bounded(params, "steps", 60, 200)
+            text = mermaid.sequence_diagram(entry_steps(topology, params["entry"], depth=depth, steps=steps),
+                                            title=f"From {params['entry']}")
+        return HttpResponse(text, content_type=MERMAID_TYPE)
+
+
+def _bounded(params, key: str, default: int, highest: int) -> int:
+    try:
+        value = int(params.get(key) or default)
+    except ValueError:
+        value = 0
+    if not 1 <= value <= highest:
+        raise exceptions.ValidationError({key: f"{key} must be a whole number from 1 to {highest}"})
+    return value
+
+
+class FlowchartView(MermaidView):
+    """A Mermaid flowchart of the topology or of a view of it."""
+
+    @extend_schema(parameters=VIEW_PARAMETERS, responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR},
+                   operation_id="diagrams_flowchart")
+    def get(self, request):
+        topology = topology_load()
+        shown = view_select(topology, view_from(request.query_params, topology))
+        return HttpResponse(mermaid.flowchart(shown), content_type=MERMAID_TYPE)
+
+
+class FlowStepSerializer(serializers.Serializer):
+    interaction = serializers.CharField(help_text="service/interaction")
+    label = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class FlowSerializer(serializers.Serializer):
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), allow_null=True,
+                                        required=False, default=None)
+    steps = FlowStepSerializer(many=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+    written_by = serializers.CharField(read_only=True)
+
+    def to_representation(self, flow):
+        return {
+            "slug": flow.slug, "name": flow.name, "description": flow.description,
+            "team": flow.team.slug if flow.team_id else None,
+            "steps": [{"interaction": f"{s.interaction.source.name}/{s.interaction.name}",
+                       "to": interaction_target_names(s.interaction), "label": s.label} for s in flow.steps.all()],
+            "created_at": flow.created_at, "updated_at": flow.updated_at, "written_by": flow.written_by,
+        }
+
+
+class FlowViewSet(viewsets.ModelViewSet):
+    """Named flows over interactions; GET /api/v1/diagrams/sequence/?flow=<slug> draws one."""
+
+    serializer_class = FlowSerializer
+    lookup_field = "slug"
+
+    def get_queryset(self):
+        return flow_list()
+
+    def create(self, request, *args, **kwargs):
+        return self._save(request, None, status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        return self._save(request, self.get_object(), status.HTTP_200_OK)
+
+    def partial_update(self, request, *args, **kwargs):
+        flow = self.get_object()
+        current = FlowSerializer(flow).data
+        return self._save(request, flow, status.HTTP_200_OK, base={**current, **{"team": current["team"]}})
+
+    def _save(self, request, flow, code, base=None):
+        data = {**(base or {}), **request.data} if isinstance(request.data, dict) else request.data
+        serializer = FlowSerializer(data=data)
+        serializer.is_valid(raise_exception=True)
+        values = serializer.validated_data
+        saved = flow_save(actor=api_actor(request), flow=flow, slug=values["slug"], name=values["name"],
+                          description=values["description"], team=values["team"],
+                          steps=[dict(step) for step in values["steps"]])
+        return Response(FlowSerializer(flow_list().get(pk=saved.pk)).data, status=code)
+
+    def perform_destroy(self, instance):
+        flow_delete(actor=api_actor(self.request), flow=instance)
