@@ -170,6 +170,13 @@ def _changed(before: dict, after: dict) -> bool:
     return any(before.get(key) != after.get(key) for key in keys) or severity(before) != severity(after)
 
 
+def proposed_custom_specs(proposed: CustomRule) -> list[RuleSpec]:
+    """The custom rules as they would be with `proposed` saved: the other enabled ones, plus it if enabled."""
+    others = [custom_rule_spec(rule) for rule in CustomRule.objects.filter(enabled=True).exclude(slug=proposed.slug)]
+    custom = others + ([custom_rule_spec(proposed)] if proposed.enabled else [])
+    return sorted(custom, key=lambda spec: spec.id)
+
+
 def rules_preview(*, custom: list[RuleSpec], limit: int = 100) -> dict:
     """Which interactions would change recommendation under another set of custom rules."""
     proposed = ruleset_build(custom)

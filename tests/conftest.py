@@ -54,3 +54,44 @@ def staff(db):
 def token(team):
     """A raw API token of the commerce team."""
     return token_create(actor=actor_for_cli(), team=team, name="ci")[1]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Debian Chromium for the whole run (one sync Playwright per thread).
+
+    Without Chromium the browser tests are skipped on a developer machine, but fail under CI
+    (CI=true or SWITCHBOARD_REQUIRE_SERVICES=1): `make test` installs it.
+    """
+    from pathlib import Path
+
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS
+
+    if not Path(CHROMIUM).exists():
+        message = f"no Chromium at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true" or os.environ.get("SWITCHBOARD_REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, live_server):
+    """A fresh browser context per test; fails the test on JavaScript errors or missing static files."""
+    from tests.browser_helpers import VIEWPORT
+
+    context = browser.new_context(viewport=VIEWPORT, base_url=live_server.url)
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    problems = []
+    page.on("pageerror", lambda error: problems.append(f"JavaScript error: {error}"))
+    page.on("response", lambda response: problems.append(f"{response.status} for {response.url}")
+            if "/static/" in response.url and response.status >= 400 else None)
+    yield page
+    context.close()
+    assert not problems, problems

@@ -101,7 +101,7 @@ class InteractionForm(forms.Form):
         self.source = source
         self.taken = interaction_names - {editing} if editing else interaction_names
         for criterion in CRITERIA:
-            self.fields[CRITERION_PREFIX + criterion.key] = _criterion_field(criterion)
+            self.fields[CRITERION_PREFIX + criterion.key] = criterion_field(criterion)
 
     def criteria_rows(self) -> list[dict]:
         return [
@@ -128,7 +128,7 @@ class InteractionForm(forms.Form):
         for pointer, message in v.channel_errors(style=data.get("style", ""), channel=data.get("channel", ""),
                                                   broker=data.get("broker", "")):
             self.add_error(pointer.lstrip("/"), message)
-        criteria = {c.key: _criterion_value(c, data.get(CRITERION_PREFIX + c.key)) for c in CRITERIA}
+        criteria = {c.key: criterion_value(c, data.get(CRITERION_PREFIX + c.key)) for c in CRITERIA}
         for pointer, message in v.criteria_errors(criteria):
             self.add_error(CRITERION_PREFIX + pointer.lstrip("/"), message)
         data["criteria"] = v.criteria_clean(criteria)
@@ -152,7 +152,7 @@ class InteractionForm(forms.Form):
         return initial
 
 
-def _criterion_field(criterion) -> forms.Field:
+def criterion_field(criterion) -> forms.Field:
     label = criterion.question
     if criterion.kind == BOOL:
         return forms.ChoiceField(label=label, choices=YES_NO, required=False, help_text=criterion.help)
@@ -164,7 +164,7 @@ def _criterion_field(criterion) -> forms.Field:
                        help_text=criterion.help)
 
 
-def _criterion_value(criterion, raw):
+def criterion_value(criterion, raw):
     if criterion.kind == BOOL:
         return {"yes": True, "no": False}.get(raw)
     return raw if raw not in ("", None) else None

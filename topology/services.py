@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from .actors import Actor
 from .audit import audit_event, audit_record
-from .choices import AuditAction, AuditObject, TeamRole
+from .choices import AuditAction, AuditObject
 from .models import ApiToken, Service, Team, TeamMembership, WorkerHeartbeat
 from .registration import SERVICE_FIELDS, RegistrationForbidden, placeholders_prune
 

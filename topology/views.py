@@ -7,8 +7,10 @@ from django.http import Http404
 from django.template.defaultfilters import pluralize
 from django.utils.cache import patch_vary_headers
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from decisions.charts import declared_vs_recommended
 from decisions.recommendations import (
     mismatch_counts,
     mismatches_worst_first,
@@ -84,12 +86,14 @@ def _apply(request, form, spec) -> bool:
 
 @login_required
 def dashboard(request):
+    matrix = recommendation_matrix()
     return render(request, "topology/dashboard.html", {
         "counts": dashboard_counts(),
         "changes": recent_changes(),
         "workers": workers_alive(),
         "can_create": _writable_teams(_actor(request)).exists(),
-        "matrix": recommendation_matrix(),
+        "matrix": matrix,
+        "chart": declared_vs_recommended(matrix),
         "mismatches": mismatches_worst_first(limit=15),
         "mismatch_counts": mismatch_counts(),
     })
@@ -195,6 +199,7 @@ def interaction_detail(request, name, interaction):
         "service": service, "interaction": item,
         "recommendation": recommendation_expand(item.recommendation, criteria=item.criteria),
         "decisions": decisions_for_interaction(interaction=item),
+        "what_if_url": reverse("interaction-what-if", args=[service.name, item.name]),
         "form": InteractionForm(source=service, interaction_names=set(),
                                 initial=InteractionForm.initial_for(interaction_spec_of(item))),
         "can_write": _actor(request).can_write_team(service.team_id),

@@ -8,9 +8,11 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("api/v1/", include("topology.api.urls")),
+    path("api/v1/", include("decisions.api.urls")),
     path("api/v1/", include("decisions.api.rule_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("", include("decisions.rule_page_urls")),
     path("", include("decisions.urls")),
     path("", include("topology.urls")),
 ]

@@ -12,7 +12,8 @@ from topology.choices import Style
 
 from ..criteria import SECTIONS
 from ..models import CustomRule, EvaluationRun
-from ..recommendations import custom_rule_spec, question_of, rules_preview, ruleset_current
+from ..recommendations import custom_rule_spec, proposed_custom_specs, question_of, rules_preview, ruleset_current
+from ..rule_forms import RESERVED_SLUGS
 from ..rule_services import RULE_FIELDS, custom_rule_delete, custom_rule_save
 from ..rules import RuleError, evaluate, rule_compile
 from ..rules.engine import builtin_specs
@@ -73,6 +74,8 @@ class CustomRuleSerializer(serializers.ModelSerializer):
         problem = v.name_error(value, what="slug")
         if problem:
             raise ValidationError(problem)
+        if value in RESERVED_SLUGS:
+            raise ValidationError(f"{value!r} is reserved (a path of the rules pages); choose another slug")
         return value
 
     def rule(self) -> CustomRule:
@@ -130,9 +133,7 @@ class CustomRuleViewSet(viewsets.ModelViewSet):
             rule_compile(custom_rule_spec(proposed))
         except RuleError as exc:
             return rule_error_response(exc)
-        others = [custom_rule_spec(rule) for rule in CustomRule.objects.filter(enabled=True).exclude(slug=proposed.slug)]
-        custom = others + ([custom_rule_spec(proposed)] if proposed.enabled else [])
-        return Response(rules_preview(custom=sorted(custom, key=lambda spec: spec.id)))
+        return Response(rules_preview(custom=proposed_custom_specs(proposed)))
 
     @action(detail=False, methods=["get"])
     def builtin(self, request):
