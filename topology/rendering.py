@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from .graph import Link, Node, Topology, blast_radius, neighbourhood
 
 COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
+# Edges to or from collapsed teams beyond this many are left out, weakest first: dot's layout time
+# grows steeply with dense graphs, and a hairball of team links says nothing.
+GROUP_EDGE_BUDGET = 120
 HEALTH_FILL = {"up": "#e3f4e8", "degraded": "#fff1cc", "down": "#fbdcdc", "": "#ffffff"}
 EDGE_COLOUR = {"error": "#c62828", "warning": "#e07b00", "info": "#5472a8", "ok": "#5b8a72",
                "deliberate": "#7b4fb3", "": "#8a94a6"}
@@ -70,7 +73,11 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
              '  edge [fontname="Helvetica", fontsize=9, color="#8a94a6", arrowsize=0.7];']
     lines += _clusters(shown, collapsed, marks, urls)
     lines += _channels(shown, collapsed)
-    lines += _edges(shown, collapsed, marks, urls, view)
+    edges, hidden = _edges(shown, collapsed, marks, urls, view)
+    lines += edges
+    if hidden:
+        lines.append(f"  label={quote(f'{hidden} weaker team links not drawn: expand a team or focus a service to see them')}; "
+                     'labelloc="t"; fontcolor="#5b6475";')
     lines += _legend()
     lines.append("}")
     return "\n".join(lines) + "\n"
@@ -163,10 +170,15 @@ def _channel_id(link: Link) -> str:
     return f"channel:{link.broker or 'broker'}:{link.channel}"
 
 
+def _grouped(shown: Topology, collapsed: set[str], link: Link) -> bool:
+    """True when either end of the link is inside a collapsed team."""
+    return any((shown.nodes[name].team or "") in collapsed for name in (link.source, link.target))
+
+
 def _channels(shown: Topology, collapsed: set[str]) -> list[str]:
     seen = {}
     for link in shown.links:
-        if link.asynchronous and link.channel:
+        if link.asynchronous and link.channel and not _grouped(shown, collapsed, link):
             seen.setdefault(_channel_id(link), link)
     return [_channel(channel_id, link) for channel_id, link in sorted(seen.items())]
 
@@ -188,11 +200,16 @@ def _edge_colour(link: Link) -> str:
     return EDGE_COLOUR["ok"] if link.recommended else EDGE_COLOUR[""]
 
 
-def _edges(shown: Topology, collapsed: set[str], marks: dict, urls: Urls, view: View) -> list[str]:
+def _edges(shown: Topology, collapsed: set[str], marks: dict, urls: Urls, view: View) -> tuple[list[str], int]:
+    """The edge lines, and how many team links were left out to keep the layout fast and legible."""
     chain_pairs = set(zip(view.chain, view.chain[1:]))
-    lines, drawn = [], set()
+    lines, drawn, groups = [], set(), {}
     for link in shown.links:
         source, target = _node_id(shown, collapsed, link.source), _node_id(shown, collapsed, link.target)
+        if _grouped(shown, collapsed, link):
+            if source != target:
+                _group_count(groups, (source, target, _kind(link)), link)
+            continue
         colour = _edge_colour(link)
         tooltip = f"{link.source}/{link.interaction}: {link.style or 'undecided'}"
         if link.recommended:
@@ -212,13 +229,43 @@ def _edges(shown: Topology, collapsed: set[str], marks: dict, urls: Urls, view: 
                 lines.append(f"  {channel} -> {quote(target)} " + _attrs(style="dashed", **attrs))
             continue
         key = (source, target, link.interaction)
-        if key in drawn or (source == target and source.startswith("team:")):
+        if key in drawn:
             continue
         drawn.add(key)
-        style = "solid" if link.sync else "dashed" if link.asynchronous else "dotted"
-        label = SYNC_LABEL.get(link.style, "") if not source.startswith("team:") and not target.startswith("team:") else ""
-        lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(style=style, label=label or None, **attrs))
-    return lines
+        lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(
+            style=KIND_STYLE[_kind(link)], label=SYNC_LABEL.get(link.style), **attrs))
+    strongest = sorted(groups.items(), key=lambda item: (-item[1]["count"], item[0]))[:GROUP_EDGE_BUDGET]
+    return lines + [_group_edge(key, found) for key, found in sorted(strongest)], len(groups) - len(strongest)
+
+
+KIND_STYLE = {"sync": "solid", "async": "dashed", "undecided": "dotted"}
+KIND_WORDS = {"sync": "sync calls", "async": "async messages", "undecided": "undecided interactions"}
+SEVERITY_RANK = {"": 0, "info": 1, "warning": 2, "error": 3}
+
+
+def _kind(link: Link) -> str:
+    return "sync" if link.sync else "async" if link.asynchronous else "undecided"
+
+
+def _group_count(groups: dict, key: tuple, link: Link) -> None:
+    found = groups.setdefault(key, {"count": 0, "worst": "", "mismatched": 0})
+    found["count"] += 1
+    if link.mismatch and not link.deliberate:
+        found["mismatched"] += 1
+        if SEVERITY_RANK[link.mismatch] > SEVERITY_RANK[found["worst"]]:
+            found["worst"] = link.mismatch
+
+
+def _group_edge(key: tuple, found: dict) -> str:
+    """One edge for all the links of one kind between a collapsed team and another node."""
+    source, target, kind = key
+    count = found["count"]
+    tooltip = f"{count} {KIND_WORDS[kind]} from {source.removeprefix('team:')} to {target.removeprefix('team:')}"
+    if found["mismatched"]:
+        tooltip += f"; {found['mismatched']} with a mismatch (worst: {found['worst']})"
+    return f"  {quote(source)} -> {quote(target)} " + _attrs(
+        style=KIND_STYLE[kind], label=str(count), penwidth=f"{min(1 + count.bit_length() * 0.6, 5):.1f}",
+        color=EDGE_COLOUR[found["worst"]] if found["worst"] else EDGE_COLOUR["ok"], tooltip=tooltip)
 
 
 def _legend() -> list[str]:

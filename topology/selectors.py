@@ -169,7 +169,7 @@ def _slo(labels: dict) -> float | None:
     return value if 0 < value <= 1 else None
 
 
-def topology_load() -> "graph.Topology":
+def topology_load():
     """The whole topology as plain data for graph analysis and rendering (three queries)."""
     from . import graph
 
