@@ -51,9 +51,12 @@ def populate(services: int, interactions: int, seed: int = 3) -> None:
         registration_apply(specs=specs[start:start + 500], actor=actor_for_cli())
 
 
-def timed(function, repeat: int) -> float:
+def timed(function, repeat: int, before=None) -> float:
+    """Median seconds of `function`; `before` runs untimed ahead of each call."""
     timings = []
     for _ in range(repeat):
+        if before:
+            before()
         started = time.perf_counter()
         function()
         timings.append(time.perf_counter() - started)
@@ -65,6 +68,7 @@ def measure(services: int, interactions: int, repeat: int) -> None:
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
+    from topology import selectors
     from topology.rendering import dot_source
     from topology.selectors import topology_load
 
@@ -81,16 +85,19 @@ def measure(services: int, interactions: int, repeat: int) -> None:
         done = subprocess.run(["dot", "-Tsvg"], input=dot.encode(), capture_output=True, check=True)
         assert done.stdout.startswith(b"<?xml")
 
-    def endpoint(clear_cache: bool):
-        if clear_cache:
-            cache.clear()
+    def endpoint():
         response = client.get("/api/v1/topology/?format=svg")
         assert response.status_code == 200, response.status_code
 
+    def forget():
+        """Uncached: no rendered diagram, no DOT text, no topology loaded in this process."""
+        cache.clear()
+        selectors._current.clear()
+
     raw_s = timed(raw, repeat)
-    uncached = timed(lambda: endpoint(True), repeat)
-    endpoint(False)
-    cached = timed(lambda: endpoint(False), repeat)
+    uncached = timed(endpoint, repeat, before=forget)
+    endpoint()
+    cached = timed(endpoint, repeat)
     print(f"\n{services} services, {interactions} interactions: DOT {len(dot) / 1024:.0f} KiB, "
           f"{dot.count(' -> ')} edges drawn")
     print(f"raw dot -Tsvg:        {raw_s * 1000:8.1f} ms")
@@ -100,8 +107,7 @@ def measure(services: int, interactions: int, repeat: int) -> None:
         page = reverse("topology")
     except NoReverseMatch:
         return
-    cache.clear()
-    first = timed(lambda: client.get(page), 1)
+    first = timed(lambda: client.get(page), 1, before=forget)
     again = timed(lambda: client.get(page), repeat)
     print(f"topology page {page}: {first * 1000:.1f} ms first, {again * 1000:.1f} ms cached")
 

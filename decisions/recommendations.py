@@ -47,6 +47,7 @@ def question_of(*, source: str, targets: tuple[str, ...], criteria: dict, declar
 
 
 STORED_OMITS = ("tradeoffs", "questions")  # derived again on reading: the same for many interactions
+RECOMMENDATION_COLUMNS = ("recommendation", "recommended_at", "ruleset_version", "recommended_pattern", "mismatch")
 
 
 def recommendation_fields(result: dict) -> dict:
@@ -54,6 +55,7 @@ def recommendation_fields(result: dict) -> dict:
     mismatch = result["mismatch"]
     return {
         "recommendation": {key: value for key, value in result.items() if key not in STORED_OMITS},
+        "recommended_at": timezone.now(),
         "ruleset_version": result["ruleset_version"],
         "recommended_pattern": result["pattern"],
         "mismatch": mismatch["severity"] if mismatch else "",
@@ -151,7 +153,7 @@ def _refresh_batch(ruleset: Ruleset, run_id: int) -> int:
         for name, value in recommendation_fields(result).items():
             setattr(item, name, value)
     with transaction.atomic():
-        Interaction.objects.bulk_update(stale, ["recommendation", "ruleset_version", "recommended_pattern", "mismatch"])
+        Interaction.objects.bulk_update(stale, list(RECOMMENDATION_COLUMNS))
         EvaluationRun.objects.filter(pk=run_id).update(done=F("done") + len(stale), changed=F("changed") + changed)
     return len(stale)
 

@@ -146,3 +146,25 @@ def test_it_updates_and_deletes_a_flow(admin):
     assert response.status_code == 200 and len(response.json()["steps"]) == 2
     assert admin.delete("/api/v1/flows/user-registration/").status_code == 204
     assert Flow.objects.count() == 0
+
+
+def test_it_redraws_after_the_data_changes(admin):
+    before = admin.get("/api/v1/topology/?format=dot").content.decode()
+    assert "brand-new" not in before
+    body = ("apiVersion: switchboard/v1\nkind: Service\nmetadata: {name: brand-new, team: commerce}\n"
+            "spec: {interactions: [{name: x, to: [orders], style: rest}]}\n")
+    assert admin.post("/api/v1/registrations/", data=body, content_type="application/yaml").status_code == 201
+    assert '"brand-new"' in admin.get("/api/v1/topology/?format=dot").content.decode()
+
+
+def test_it_redraws_after_a_re_evaluation(admin):
+    from decisions.models import CustomRule, EvaluationRun
+    from decisions.recommendations import recommendations_refresh
+
+    mismatched = "orders/order-cancelled: rest; recommended pub-sub (error mismatch)"
+    assert mismatched in admin.get("/api/v1/topology/?format=dot").content.decode()
+    CustomRule.objects.create(slug="keep-rest", title="x", condition='operation == "notification"',
+                              effects={"request-response": 50}, explanation="x")
+    recommendations_refresh(run_id=EvaluationRun.objects.create(ruleset_version="?").id)
+    after = admin.get("/api/v1/topology/?format=dot").content.decode()
+    assert mismatched not in after and "orders/order-cancelled: rest; recommended request-response" in after

@@ -89,6 +89,7 @@ class Interaction(models.Model):
     ruleset_version = models.CharField(max_length=40, blank=True, db_index=True)
     recommended_pattern = models.CharField(max_length=20, blank=True, db_index=True)
     mismatch = models.CharField(max_length=10, blank=True, db_index=True, help_text="info, warning or error")
+    recommended_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

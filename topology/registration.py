@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from decisions.recommendations import (
+    RECOMMENDATION_COLUMNS,
     interactions_overridden,
     question_of,
     recommendation_fields,
@@ -27,7 +28,6 @@ from .models import Interaction, InteractionTarget, Service, Team
 
 SERVICE_FIELDS = ("title", "description", "labels", "lifecycle", "language", "repository", "probes")
 INTERACTION_FIELDS = ("description", "style", "channel", "broker", "criteria")
-RECOMMENDATION_FIELDS = ("recommendation", "ruleset_version", "recommended_pattern", "mismatch")
 
 CREATED, UPDATED, UNCHANGED, REMOVED = "created", "updated", "unchanged", "removed"
 
@@ -349,8 +349,8 @@ def _interactions_save(plan: Plan, *, services: dict, actor: Actor, now, events:
                 relink.append((row, item.spec.targets))
     Interaction.objects.filter(id__in=doomed).delete()
     Interaction.objects.bulk_create(fresh)
-    Interaction.objects.bulk_update(changed, [*INTERACTION_FIELDS, *RECOMMENDATION_FIELDS, "updated_at"])
-    Interaction.objects.bulk_update(restored, list(RECOMMENDATION_FIELDS))
+    Interaction.objects.bulk_update(changed, [*INTERACTION_FIELDS, *RECOMMENDATION_COLUMNS, "updated_at"])
+    Interaction.objects.bulk_update(restored, list(RECOMMENDATION_COLUMNS))
     _targets_link(relink, services, retargeted={row.id for row in changed})
     return losing
 

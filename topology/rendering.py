@@ -40,6 +40,36 @@ class Urls:
     expand: str = "?expand={team}"
 
 
+MAX_HOPS = 6
+
+
+def _names(raw: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in str(raw or "").split(",") if part.strip())
+
+
+def view_parse(params, topology: Topology) -> tuple[View, dict[str, str]]:
+    """Query parameters (team, focus, hops, blast, chain, expand) -> a View, and an error per bad one."""
+    errors = {}
+    for key in ("focus", "blast"):
+        if params.get(key) and params[key] not in topology.nodes:
+            errors[key] = f"no service named {params[key]!r}"
+    teams = {node.team for node in topology.nodes.values()}
+    if params.get("team") and params["team"] not in teams:
+        errors["team"] = f"no team named {params['team']!r} with services"
+    try:
+        hops = int(params.get("hops") or 1)
+    except ValueError:
+        hops = 0
+    if not 1 <= hops <= MAX_HOPS:
+        errors["hops"] = f"hops must be a whole number from 1 to {MAX_HOPS}"
+    chain = _names(params.get("chain", ""))
+    if any(name not in topology.nodes for name in chain):
+        errors["chain"] = "every name in chain must be a service"
+    view = View(team=params.get("team") or None, focus=params.get("focus") or None, hops=max(1, min(hops, MAX_HOPS)),
+                blast=params.get("blast") or None, chain=chain, expand=frozenset(_names(params.get("expand", ""))))
+    return view, errors
+
+
 def view_select(topology: Topology, view: View) -> Topology:
     """The part of the topology a view shows: a team and its direct neighbours, the services within
     `hops` of a focus, or the blast radius of a service (alone, or highlighted within the others)."""

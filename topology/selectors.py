@@ -1,8 +1,9 @@
+import hashlib
 """Reads: query sets with their joins done up front, and plain data for the write path."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, F, Max, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -167,6 +168,46 @@ def _slo(labels: dict) -> float | None:
     except ValueError:
         return None
     return value if 0 < value <= 1 else None
+
+
+def topology_stamp() -> str:
+    """A fingerprint of everything the topology shows, from a few aggregates: any registration,
+    deletion, re-evaluation or decision changes it."""
+    from decisions.models import Decision
+
+    parts = [
+        Service.objects.aggregate(n=Count("id"), at=Max("updated_at")),
+        Interaction.objects.aggregate(n=Count("id"), at=Max("updated_at"), rec=Max("recommended_at")),
+        {"links": InteractionTarget.objects.count(), "decided": Decision.interactions.through.objects.count()},
+        Decision.objects.aggregate(n=Count("id"), at=Max("updated_at")),
+    ]
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+_current: dict = {}
+
+
+def topology_current() -> tuple[str, "object"]:
+    """(stamp, topology): loaded once per process for each stamp, so unchanged data is not re-read."""
+    stamp = topology_stamp()
+    if stamp not in _current:
+        _current.clear()
+        _current[stamp] = topology_load()
+    return stamp, _current[stamp]
+
+
+_findings: dict = {}
+
+
+def findings_current() -> list:
+    """The graph findings of the current topology, computed once per data stamp in each process."""
+    from .graph import findings
+
+    stamp, topology = topology_current()
+    if stamp not in _findings:
+        _findings.clear()
+        _findings[stamp] = findings(topology)
+    return _findings[stamp]
 
 
 def topology_load():

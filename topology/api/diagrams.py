@@ -1,4 +1,8 @@
 """Topology, findings, flows and diagrams over the API."""
+import hashlib
+
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -11,8 +15,8 @@ from ..authentication import api_actor
 from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from ..models import Team
 from ..render import FORMATS, RenderError, diagram_render
-from ..rendering import View, dot_source, view_select
-from ..selectors import interaction_target_names, topology_load
+from ..rendering import View, dot_source, view_parse, view_select
+from ..selectors import findings_current, interaction_target_names, topology_current
 
 MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
 VIEW_PARAMETERS = [
@@ -29,31 +33,12 @@ class Unavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
-def _names(raw: str) -> tuple[str, ...]:
-    return tuple(part.strip() for part in raw.split(",") if part.strip())
-
-
 def view_from(params, topology: graph.Topology) -> View:
-    """The view parameters, checked against the topology; a 400 names the bad parameter."""
-    errors = {}
-    for key in ("focus", "blast"):
-        if params.get(key) and params[key] not in topology.nodes:
-            errors[key] = f"no service named {params[key]!r}"
-    if params.get("team") and not Team.objects.filter(slug=params["team"]).exists():
-        errors["team"] = f"no team named {params['team']!r}"
-    try:
-        hops = int(params.get("hops") or 1)
-    except ValueError:
-        hops = 0
-    if not 1 <= hops <= 6:
-        errors["hops"] = "hops must be a whole number from 1 to 6"
-    chain = _names(params.get("chain", ""))
-    if any(name not in topology.nodes for name in chain):
-        errors["chain"] = "every name in chain must be a service"
+    """The view parameters, checked against the topology; a 400 names each bad parameter."""
+    view, errors = view_parse(params, topology)
     if errors:
         raise exceptions.ValidationError(errors)
-    return View(team=params.get("team") or None, focus=params.get("focus") or None, hops=hops,
-                blast=params.get("blast") or None, chain=chain, expand=frozenset(_names(params.get("expand", ""))))
+    return view
 
 
 def _topology_json(topology: graph.Topology, view: View) -> dict:
@@ -77,11 +62,11 @@ class TopologyView(APIView):
         fmt = request.query_params.get("format", "svg")
         if fmt not in (*FORMATS, "dot", "json"):
             raise exceptions.ValidationError({"format": "format must be svg, png, dot or json"})
-        topology = topology_load()
+        stamp, topology = topology_current()
         view = view_from(request.query_params, topology)
         if fmt == "json":
             return Response(_topology_json(topology, view))
-        dot = dot_source(topology, view)
+        dot = view_dot(stamp, topology, view)
         if fmt == "dot":
             return _download(dot.encode(), "text/vnd.graphviz; charset=utf-8", "topology.dot")
         try:
@@ -93,6 +78,16 @@ class TopologyView(APIView):
         if isinstance(response, HttpResponse) and not isinstance(response, Response):
             return response  # a diagram: not for content negotiation
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+def view_dot(stamp: str, topology: graph.Topology, view: View) -> str:
+    """The DOT text of a view, kept per data stamp so that an unchanged topology is not rebuilt."""
+    key = "topology-dot:" + hashlib.sha256(f"{stamp}|{view!r}".encode()).hexdigest()
+    dot = cache.get(key)
+    if dot is None:
+        dot = dot_source(topology, view)
+        cache.set(key, dot, settings.DIAGRAM_CACHE_SECONDS)
+    return dot
 
 
 def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
@@ -108,7 +103,7 @@ class FindingsView(APIView):
                                OpenApiParameter("severity", str, enum=["error", "warning", "info"])],
                    responses={200: dict}, operation_id="topology_findings")
     def get(self, request):
-        found = graph.findings(topology_load())
+        found = findings_current()
         service, kind, severity = (request.query_params.get(key) for key in ("service", "kind", "severity"))
         found = [f for f in found if (not service or service in f.services) and (not kind or f.kind == kind)
                  and (not severity or f.severity == severity)]
@@ -138,7 +133,7 @@ class SequenceDiagramView(MermaidView):
                 raise exceptions.NotFound(f"no flow named {params['flow']!r}")
             text = mermaid.sequence_diagram(flow_steps(flow), title=flow.name)
         else:
-            topology = topology_load()
+            topology = topology_current()[1]
             if params["entry"] not in topology.nodes:
                 raise exceptions.ValidationError({"entry": f"no service named {params['entry']!r}"})
             depth, steps = _bounded(params, "depth", 6, 12), _bounded(params, "steps", 60, 200)
@@ -163,7 +158,7 @@ class FlowchartView(MermaidView):
     @extend_schema(parameters=VIEW_PARAMETERS, responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR},
                    operation_id="diagrams_flowchart")
     def get(self, request):
-        topology = topology_load()
+        topology = topology_current()[1]
         shown = view_select(topology, view_from(request.query_params, topology))
         return HttpResponse(mermaid.flowchart(shown), content_type=MERMAID_TYPE)
 
