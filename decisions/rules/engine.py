@@ -222,11 +222,16 @@ def _matches(ruleset: Ruleset, rule: CompiledRule, facts: dict) -> bool:
     if not rule.pure:
         return _match(rule, facts)
     key = (rule.spec.id, *(facts[name] for name in rule.reads))
-    found = ruleset._conditions.get(key)
+    return _remembered(ruleset._conditions, key, lambda: _match(rule, facts))
+
+
+def _remembered(store: dict, key, compute):
+    """store[key], computed on first use; a full store starts afresh rather than growing without end."""
+    found = store.get(key)
     if found is None:
-        if len(ruleset._conditions) >= MEMO_LIMIT:
-            ruleset._conditions.clear()
-        found = ruleset._conditions[key] = _match(rule, facts)
+        if len(store) >= MEMO_LIMIT:
+            store.clear()
+        found = store[key] = compute()
     return found
 
 
@@ -263,13 +268,7 @@ def prepared_for(ruleset: Ruleset, question: Question) -> "Prepared":
     """Everything about a recommendation that depends only on the facts (memoised on the ruleset)."""
     if ruleset.reads_declared:
         return _prepare(ruleset, facts_of(question))  # rare: a custom rule reads the declared style
-    key = _key(question)
-    found = ruleset._memo.get(key)
-    if found is None:
-        if len(ruleset._memo) >= MEMO_LIMIT:
-            ruleset._memo.clear()
-        found = ruleset._memo[key] = _prepare(ruleset, facts_of(question))
-    return found
+    return _remembered(ruleset._memo, _key(question), lambda: _prepare(ruleset, facts_of(question)))
 
 
 def decide(ruleset: Ruleset, facts: dict) -> Decision:
@@ -319,12 +318,7 @@ def _decision_for(ruleset: Ruleset, facts: dict) -> Decision:
     """Rule firings do not depend on the declared style unless a custom rule reads it."""
     key = tuple(facts[name] for name in FACT_NAMES if name not in ("pattern", "declared_style"))
     key = (*key, facts["declared_style"]) if ruleset.reads_declared else key
-    found = ruleset._decisions.get(key)
-    if found is None:
-        if len(ruleset._decisions) >= MEMO_LIMIT:
-            ruleset._decisions.clear()
-        found = ruleset._decisions[key] = decide(ruleset, facts)
-    return found
+    return _remembered(ruleset._decisions, key, lambda: decide(ruleset, facts))
 
 
 def _prepare(ruleset: Ruleset, facts: dict) -> Prepared:
