@@ -218,7 +218,7 @@ def _with_defaults(values: dict, interactions: list[Interaction]) -> dict:
 
 def _supersede(actor: Actor, *, target: Decision, by: Decision, events: list[AuditEvent]) -> None:
     """Mark the superseded decision; its status before is kept in the audit event for a later release."""
-    target = Decision.objects.select_for_update().select_related("team").get(pk=target.pk)
+    target = Decision.objects.select_for_update(of=("self",)).select_related("team").get(pk=target.pk)
     _require_write(actor, team=target.team, interactions=list(target.interactions.select_related("source__team")),
                    what=f"supersede {target.code}")
     before = target.status
@@ -313,7 +313,7 @@ def decision_update(*, actor: Actor, decision: Decision, **changes) -> Decision:
     previous = decision.supersedes
 
     def write() -> Decision:
-        locked = Decision.objects.select_for_update().select_related("team", "supersedes").get(pk=decision.pk)
+        locked = Decision.objects.select_for_update(of=("self",)).select_related("team", "supersedes").get(pk=decision.pk)
         errors = decision_errors(values, current=locked)
         if errors:
             raise DecisionInvalid(errors)
@@ -343,7 +343,7 @@ def decision_update(*, actor: Actor, decision: Decision, **changes) -> Decision:
 @transaction.atomic
 def decision_delete(*, actor: Actor, decision: Decision) -> None:
     """Delete a proposed decision (a mistake or a dropped idea); a decision it superseded is released."""
-    decision = Decision.objects.select_for_update().select_related("team", "supersedes").get(pk=decision.pk)
+    decision = Decision.objects.select_for_update(of=("self",)).select_related("team", "supersedes").get(pk=decision.pk)
     links = list(decision.interactions.select_related("source__team"))
     _require_write(actor, team=decision.team, interactions=links, what=f"delete {decision.code}")
     if decision.status != DecisionStatus.PROPOSED:
