@@ -22,7 +22,7 @@ FAN_IN = 4  # distinct sync callers of one service: a hot spot (§3.5)
 AVAILABILITY_WARNING = 0.99
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Node:
     name: str
     team: str | None = None  # None: a placeholder nobody registered yet
@@ -37,7 +37,7 @@ class Node:
         return self.team is None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Link:
     source: str
     target: str

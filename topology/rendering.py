@@ -102,8 +102,9 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
              'color="#5b6475", penwidth=1.2, margin="0.12,0.06"];',
              '  edge [fontname="Helvetica", fontsize=9, color="#8a94a6", arrowsize=0.7];']
     lines += _clusters(shown, collapsed, marks, urls)
-    lines += _channels(shown, collapsed)
-    edges, hidden = _edges(shown, collapsed, marks, urls, view)
+    places = _places(shown, collapsed)
+    lines += _channels(shown, places)
+    edges, hidden = _edges(shown, places, marks, urls, view)
     lines += edges
     if hidden:
         lines.append(f"  label={quote(f'{hidden} weaker team links not drawn: expand a team or focus a service to see them')}; "
@@ -136,10 +137,10 @@ def _group_id(team: str) -> str:
     return f"team:{team or '(placeholders)'}"
 
 
-def _node_id(shown: Topology, collapsed: set[str], name: str) -> str:
-    node = shown.nodes.get(name)
-    team = node.team or "" if node else ""
-    return _group_id(team) if team in collapsed else name
+def _places(shown: Topology, collapsed: set[str]) -> dict[str, str]:
+    """Where each service is drawn: its own node, or its collapsed team's node."""
+    return {name: _group_id(node.team or "") if (node.team or "") in collapsed else name
+            for name, node in shown.nodes.items()}
 
 
 def _marks(topology: Topology, view: View) -> dict[str, str]:
@@ -200,15 +201,15 @@ def _channel_id(link: Link) -> str:
     return f"channel:{link.broker or 'broker'}:{link.channel}"
 
 
-def _grouped(shown: Topology, collapsed: set[str], link: Link) -> bool:
+def _grouped(places: dict[str, str], link: Link) -> bool:
     """True when either end of the link is inside a collapsed team."""
-    return any((shown.nodes[name].team or "") in collapsed for name in (link.source, link.target))
+    return places[link.source] != link.source or places[link.target] != link.target
 
 
-def _channels(shown: Topology, collapsed: set[str]) -> list[str]:
+def _channels(shown: Topology, places: dict[str, str]) -> list[str]:
     seen = {}
     for link in shown.links:
-        if link.asynchronous and link.channel and not _grouped(shown, collapsed, link):
+        if link.asynchronous and link.channel and not _grouped(places, link):
             seen.setdefault(_channel_id(link), link)
     return [_channel(channel_id, link) for channel_id, link in sorted(seen.items())]
 
@@ -230,13 +231,13 @@ def _edge_colour(link: Link) -> str:
     return EDGE_COLOUR["ok"] if link.recommended else EDGE_COLOUR[""]
 
 
-def _edges(shown: Topology, collapsed: set[str], marks: dict, urls: Urls, view: View) -> tuple[list[str], int]:
+def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, view: View) -> tuple[list[str], int]:
     """The edge lines, and how many team links were left out to keep the layout fast and legible."""
     chain_pairs = set(zip(view.chain, view.chain[1:]))
     lines, drawn, groups = [], set(), {}
     for link in shown.links:
-        source, target = _node_id(shown, collapsed, link.source), _node_id(shown, collapsed, link.target)
-        if _grouped(shown, collapsed, link):
+        source, target = places[link.source], places[link.target]
+        if source != link.source or target != link.target:
             if source != target:
                 _group_count(groups, (source, target, _kind(link)), link)
             continue
