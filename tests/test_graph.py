@@ -31,11 +31,26 @@ def test_it_finds_the_longest_sync_chain_from_each_entry():
     assert graph.sync_chains(t) == [("web", "checkout", "payment", "fraud")]
 
 
-def test_it_finds_sync_cycles_once_each():
-    t = topo(call("a", "b"), call("b", "c"), call("c", "a"), call("c", "d"), call("d", "c"))
-    assert graph.sync_cycles(t) == [("c", "d"), ("a", "b", "c")]
+def test_it_finds_one_shortest_cycle_per_loop_of_services():
+    t = topo(call("a", "b"), call("b", "c"), call("c", "a"), call("c", "d"), call("d", "a"),
+             call("x", "y"), call("y", "x"), call("y", "z"))
+    assert graph.sync_cycles(t) == [("x", "y"), ("a", "b", "c")]
     kinds = [f.kind for f in graph.findings(t) if f.severity == "error"]
     assert kinds == ["sync-cycle", "sync-cycle"]
+
+
+def test_it_finds_the_same_cycles_whatever_the_order_of_the_links():
+    links = [call(f"s{i}", f"s{(i + 1) % 30}") for i in range(30)] + [call("s5", "s1"), call("s20", "s3")]
+    first = graph.sync_cycles(topo(*links))
+    assert graph.sync_cycles(topo(*reversed(links))) == first
+    assert len(first) == 1 and first[0][0] == "s0" and len(first[0]) == 30
+
+
+def test_it_shortens_long_chains_in_sentences():
+    chain = [call(f"n{i:02d}", f"n{i + 1:02d}") for i in range(20)]
+    (finding,) = [f for f in graph.findings(topo(*chain)) if f.kind == "sync-chain"]
+    assert finding.text.startswith("n00 → n01 → n02 → … 15 more … → n18 → n19 → n20: 20 synchronous calls")
+    assert "and 15 more all wait" in finding.text
 
 
 def test_it_ignores_async_and_undecided_links_for_sync_analysis():
@@ -167,3 +182,12 @@ def test_it_bounds_derived_flows_and_survives_cycles():
 def test_it_writes_a_flowchart_with_teams_and_channels():
     chart = mermaid.flowchart(SAMPLE)
     assert chart.startswith("flowchart LR\n") and 'subgraph' in chart and "{{" in chart and "-.->" in chart
+
+
+def test_it_collapses_placeholders_too_and_expands_them_by_name():
+    links = [call(f"a{i}", f"ghost{i}") for i in range(30)]
+    t = topo(*links, teams={**{f"a{i}": "alpha" for i in range(30)}, **{f"ghost{i}": None for i in range(30)}})
+    collapsed = rendering.dot_source(t, rendering.View(collapse_over=20))
+    assert '"team:(placeholders)"' in collapsed and "?expand=(placeholders)" in collapsed and '"ghost1"' not in collapsed
+    opened = rendering.dot_source(t, rendering.View(collapse_over=20, expand=frozenset({"(placeholders)"})))
+    assert '"ghost1"' in opened and '"team:alpha"' in opened

@@ -14,6 +14,7 @@ from .selectors import interaction_target_names
 from .validation import name_error, text_error
 
 MAX_STEPS = 100
+RESERVED_SLUGS = frozenset({"new", "derive"})  # paths of the flow pages
 
 
 def flow_list() -> QuerySet[Flow]:
@@ -66,6 +67,8 @@ def _check(slug: object, name: object, description: object) -> list[dict]:
                 ("/description", text_error(description, limit=4000, what="description"))]
     if isinstance(name, str) and not name.strip():
         problems.append(("/name", "name is required"))
+    if slug in RESERVED_SLUGS:
+        problems.append(("/slug", f"{slug!r} is reserved (a path of the flow pages); choose another slug"))
     return [{"pointer": pointer, "message": message} for pointer, message in problems if message]
 
 

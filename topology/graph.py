@@ -87,9 +87,10 @@ class Finding:
 
 
 def sync_graph(topology: Topology) -> nx.DiGraph:
+    """The sync calls as a graph, built in sorted order so that every traversal is repeatable."""
     graph = nx.DiGraph()
-    graph.add_nodes_from(topology.nodes)
-    graph.add_edges_from((link.source, link.target) for link in topology.links if link.sync)
+    graph.add_nodes_from(sorted(topology.nodes))
+    graph.add_edges_from(sorted({(link.source, link.target) for link in topology.links if link.sync}))
     return graph
 
 
@@ -116,13 +117,18 @@ def sync_chains(topology: Topology, *, min_hops: int = CHAIN_MIN_HOPS, limit: in
 
 
 def sync_cycles(topology: Topology, *, limit: int = CYCLE_LIMIT) -> list[tuple[str, ...]]:
+    """One shortest cycle per group of services that call each other in a loop, starting from the
+    group's first name; repeatable, and bounded however tangled the graph is."""
     graph = sync_graph(topology)
-    cycles = []
-    for cycle in nx.simple_cycles(graph, length_bound=CYCLE_MAX_LENGTH):
-        cycles.append(_rotated(tuple(cycle)))
-        if len(cycles) >= limit:
-            break
-    return sorted(set(cycles), key=lambda cycle: (len(cycle), cycle))
+    loops = sorted((sorted(group) for group in nx.strongly_connected_components(graph) if len(group) > 1))
+    return sorted((_shortest_cycle(graph.subgraph(group), group[0]) for group in loops[:limit]),
+                  key=lambda cycle: (len(cycle), cycle))
+
+
+def _shortest_cycle(graph: nx.DiGraph, start: str) -> tuple[str, ...]:
+    paths = [nx.shortest_path(graph, successor, start) for successor in sorted(graph.successors(start))]
+    best = min(paths, key=lambda path: (len(path), path))
+    return (start, *best[:-1])
 
 
 def _rotated(cycle: tuple[str, ...]) -> tuple[str, ...]:
@@ -163,6 +169,10 @@ def percent(value: float) -> str:
 
 
 def arrow(names) -> str:
+    """a → b → c; a long chain keeps its ends and says how many it left out."""
+    names = list(names)
+    if len(names) > 8:
+        names = [*names[:3], f"… {len(names) - 6} more …", *names[-3:]]
     return " → ".join(names)
 
 
@@ -183,9 +193,14 @@ def _chain_findings(topology: Topology) -> list[Finding]:
         found.append(Finding(
             "sync-chain", severity, chain, "§3.5",
             f"{arrow(chain)}: {hops} synchronous calls in a row; if {chain[-1]} is slow or down, "
-            f"{', '.join(chain[:-1])} all wait or fail with it.", value=hops))
+            f"{_names_short(chain[:-1])} all wait or fail with it.", value=hops))
         found.extend(_availability_finding(topology, chain))
     return found
+
+
+def _names_short(names) -> str:
+    names = list(names)
+    return ", ".join(names) if len(names) <= 6 else f"{', '.join(names[:5])} and {len(names) - 5} more"
 
 
 def _availability_finding(topology: Topology, chain: tuple[str, ...]) -> list[Finding]:

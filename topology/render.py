@@ -5,6 +5,9 @@ import graphviz
 from django.conf import settings
 from django.core.cache import cache
 
+from .graph import Topology
+from .rendering import Urls, View, dot_source
+
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
@@ -30,3 +33,13 @@ def diagram_render(*, dot: str, fmt: str) -> bytes:
         raise RenderError(f"Graphviz could not render the graph: {exc.stderr.decode(errors='replace')[:300]}") from None
     cache.set(key, rendered, settings.DIAGRAM_CACHE_SECONDS)
     return rendered
+
+
+def view_dot(stamp: str, topology: Topology, view: View, urls: Urls = Urls()) -> str:
+    """The DOT text of a view, kept per data stamp so that an unchanged topology is not rebuilt."""
+    key = "topology-dot:" + hashlib.sha256(f"{stamp}|{view!r}|{urls!r}".encode()).hexdigest()
+    dot = cache.get(key)
+    if dot is None:
+        dot = dot_source(topology, view, urls)
+        cache.set(key, dot, settings.DIAGRAM_CACHE_SECONDS)
+    return dot

@@ -126,15 +126,20 @@ def _attrs(**values) -> str:
     return "[" + ", ".join(f"{key}={quote(value)}" for key, value in values.items() if value is not None) + "]"
 
 
+PLACEHOLDERS = "(placeholders)"  # the group of placeholders, as named in `expand`
+
+
 def _collapsed_teams(shown: Topology, view: View) -> set[str]:
+    """Teams (by name; "" for the placeholders) drawn as one node each."""
     if len(shown.nodes) <= view.collapse_over:
         return set()
     teams = {node.team or "" for node in shown.nodes.values()}
-    return teams - set(view.expand) - {view.team or ""}
+    expanded = {"" if name == PLACEHOLDERS else name for name in view.expand}
+    return teams - expanded - ({view.team} if view.team else set())
 
 
 def _group_id(team: str) -> str:
-    return f"team:{team or '(placeholders)'}"
+    return f"team:{team or PLACEHOLDERS}"
 
 
 def _places(shown: Topology, collapsed: set[str]) -> dict[str, str]:
@@ -177,7 +182,7 @@ def _group_node(team: str, members: list[Node], urls: Urls) -> str:
     return "  " + quote(_group_id(team)) + " " + _attrs(
         label=f"{team or 'placeholders'}\n{len(members)} services", shape="folder", fillcolor="#eef2f8",
         tooltip=f"{team or 'Placeholders'}: {len(members)} services (click to expand)",
-        URL=urls.expand.format(team=team), target="_top")
+        URL=urls.expand.format(team=team or PLACEHOLDERS), target="_top")
 
 
 def _node(node: Node, mark: str, urls: Urls) -> str:

@@ -1,8 +1,4 @@
 """Topology, findings, flows and diagrams over the API."""
-import hashlib
-
-from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
@@ -14,8 +10,8 @@ from .. import graph, mermaid
 from ..authentication import api_actor
 from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from ..models import Team
-from ..render import FORMATS, RenderError, diagram_render
-from ..rendering import View, dot_source, view_parse, view_select
+from ..render import FORMATS, RenderError, diagram_render, view_dot
+from ..rendering import View, view_parse, view_select
 from ..selectors import findings_current, interaction_target_names, topology_current
 
 MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
@@ -78,16 +74,6 @@ class TopologyView(APIView):
         if isinstance(response, HttpResponse) and not isinstance(response, Response):
             return response  # a diagram: not for content negotiation
         return super().finalize_response(request, response, *args, **kwargs)
-
-
-def view_dot(stamp: str, topology: graph.Topology, view: View) -> str:
-    """The DOT text of a view, kept per data stamp so that an unchanged topology is not rebuilt."""
-    key = "topology-dot:" + hashlib.sha256(f"{stamp}|{view!r}".encode()).hexdigest()
-    dot = cache.get(key)
-    if dot is None:
-        dot = dot_source(topology, view)
-        cache.set(key, dot, settings.DIAGRAM_CACHE_SECONDS)
-    return dot
 
 
 def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
