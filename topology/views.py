@@ -28,6 +28,7 @@ from .registration import RegistrationConflict, RegistrationForbidden, Registrat
 from .selectors import (
     actor_for_user,
     dashboard_counts,
+    findings_current,
     interaction_list,
     interaction_spec_of,
     recent_changes,
@@ -96,6 +97,7 @@ def dashboard(request):
         "chart": declared_vs_recommended(matrix),
         "mismatches": mismatches_worst_first(limit=15),
         "mismatch_counts": mismatch_counts(),
+        "findings": findings_current(),
     })
 
 
@@ -120,6 +122,7 @@ def service_detail(request, name):
         "incoming": service_incoming(service=service),
         "history": service_history(service_name=service.name),
         "can_write": actor.can_write_team(service.team_id),
+        "findings": [finding for finding in findings_current() if service.name in finding.services],
     })
 
 

@@ -15,4 +15,5 @@ urlpatterns = [
     path("", include("decisions.rule_page_urls")),
     path("", include("decisions.urls")),
     path("", include("topology.urls")),
+    path("", include("topology.page_urls")),
 ]

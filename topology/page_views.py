@@ -1,0 +1,248 @@
+"""Browser pages of the topology diagram and of the flows (sequence diagrams).
+
+Thin views: parse the query or the form, read through a selector (the topology is plain data loaded
+once per data stamp), let the pure cores build DOT or Mermaid text, render. Graphviz runs server-side
+(cached by content); Mermaid text is drawn in the browser by the vendored mermaid.js.
+"""
+from dataclasses import replace
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+
+from . import graph, mermaid
+from .choices import Via
+from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
+from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
+from .models import Team
+from .registration import RegistrationForbidden, RegistrationInvalid
+from .render import RenderError, diagram_render, view_dot
+from .rendering import MAX_HOPS, Urls, View, view_parse, view_select
+from .selectors import actor_for_user, findings_current, topology_current
+
+FINDINGS_SHOWN = 40  # the side panel lists this many, worst first; the API has them all
+DERIVED_STEPS = 60  # as the sequence diagram API: a derived flow stops after this many steps
+
+
+def _actor(request):
+    return actor_for_user(user=request.user, via=Via.UI)
+
+
+def _writable_teams(actor):
+    teams = Team.objects.all()
+    return teams if actor.is_staff else teams.filter(id__in=actor.writable_team_ids)
+
+
+# --- topology ----------------------------------------------------------------------------------
+
+
+def view_params(view: View, **changes) -> dict:
+    """The query parameters of a view, canonical (defaults left out), with some fields changed."""
+    view = replace(view, **changes)
+    params = {}
+    if view.team:
+        params["team"] = view.team
+    if view.focus:
+        params["focus"] = view.focus
+        if view.hops != 1:
+            params["hops"] = view.hops
+    if view.blast:
+        params["blast"] = view.blast
+    if view.chain:
+        params["chain"] = ",".join(view.chain)
+    if view.expand:
+        params["expand"] = ",".join(sorted(view.expand))
+    return params
+
+
+def query(params: dict) -> str:
+    return urlencode(params, safe=",")
+
+
+def _expand_url(view: View) -> str:
+    """The link of a collapsed team in the SVG: this view, with that team added to `expand`; the
+    fragment tells topology.js which team to zoom to once it is drawn."""
+    kept = query(view_params(view, expand=frozenset()))  # url-encoded: no { } left to confuse format()
+    current = "".join(f"{team}," for team in sorted(view.expand))
+    return f"?{kept + '&' if kept else ''}expand={current}{{team}}#opened-{{team}}"
+
+
+def _page_dot(stamp: str, topology: graph.Topology, view: View) -> str:
+    """The DOT of a view whose team links keep the page's parameters."""
+    return view_dot(stamp, topology, view, Urls(expand=_expand_url(view)))
+
+
+def _inline_svg(svg: bytes) -> str:
+    """Graphviz's SVG without the XML prolog, doctype and comments before the <svg> element."""
+    text = svg.decode()
+    return mark_safe(text[text.index("<svg"):])  # noqa: S308 - Graphviz escapes every label and attribute
+
+
+def _named(view: View) -> tuple[str, ...]:
+    """The services a view names: its chain, focus and blast origin."""
+    return tuple(dict.fromkeys((*view.chain, *filter(None, (view.focus, view.blast)))))
+
+
+def _with_named_teams(topology: graph.Topology, view: View, shown: graph.Topology) -> View:
+    """A chain, focus or blast origin is no use hidden in a collapsed team: their teams are opened."""
+    if len(shown.nodes) <= view.collapse_over:
+        return view
+    teams = {topology.nodes[name].team for name in _named(view)} - {None}
+    return replace(view, expand=view.expand | teams)
+
+
+def _controls(topology: graph.Topology, found: list[graph.Finding]) -> dict:
+    return {
+        "teams": sorted({node.team for node in topology.nodes.values() if node.team}),
+        "services": sorted(topology.nodes),
+        "chains": [finding.services for finding in found if finding.kind == "sync-chain"],
+        "hop_choices": range(1, MAX_HOPS + 1),
+    }
+
+
+def _blast(topology: graph.Topology, view: View) -> dict | None:
+    if not view.blast:
+        return None
+    failing, delayed = graph.blast_radius(topology, view.blast)
+    return {"failing": sorted(failing), "delayed": sorted(delayed)}
+
+
+def _shown_findings(found: list[graph.Finding], shown: graph.Topology) -> list[graph.Finding]:
+    return [finding for finding in found if not shown.nodes.keys().isdisjoint(finding.services)]
+
+
+def _view_context(topology: graph.Topology, found: list[graph.Finding], asked: View, view: View,
+                  shown: graph.Topology) -> dict:
+    """What the page says about a view: `asked` as parsed, `view` as drawn (named teams opened)."""
+    params, collapsed = view_params(view), len(shown.nodes) > view.collapse_over
+    in_view = _shown_findings(found, shown)
+    return {
+        "view": view, "query": query(params), "active": bool(params), "shown_count": len(shown.nodes),
+        "collapsed": collapsed, "zoom_to": ",".join(_named(view)) if collapsed else "",
+        "expanded": [{"team": team, "opened_for_view": team not in asked.expand,
+                      "collapse": query(view_params(view, expand=asked.expand - {team}))}
+                     for team in sorted(view.expand)],
+        "blast_radius": _blast(topology, view), "chain_param": params.get("chain", ""),
+        "expand_param": ",".join(sorted(asked.expand)),
+        "findings": in_view[:FINDINGS_SHOWN], "findings_more": max(0, len(in_view) - FINDINGS_SHOWN),
+    }
+
+
+@login_required
+def topology_page(request):
+    stamp, topology = topology_current()
+    found = findings_current()
+    asked, errors = view_parse(request.GET, topology)
+    context = {"errors": errors, "params": request.GET, "expand_param": request.GET.get("expand", ""),
+               **_controls(topology, found)}
+    if errors:
+        return render(request, "topology/topology.html", context, status=400)
+    shown = view_select(topology, asked)  # which services: `expand` only changes how they are drawn
+    view = _with_named_teams(topology, asked, shown)
+    try:
+        svg, problem = _inline_svg(diagram_render(dot=_page_dot(stamp, topology, view), fmt="svg")), ""
+    except RenderError as exc:
+        svg, problem = "", str(exc)
+    context |= _view_context(topology, found, asked, view, shown) | {"svg": svg, "problem": problem}
+    return render(request, "topology/topology.html", context, status=503 if problem else 200)
+
+
+# --- flows -------------------------------------------------------------------------------------
+
+
+@login_required
+def flow_list_page(request):
+    topology = topology_current()[1]
+    return render(request, "topology/flow_list.html", {
+        "flows": flow_list().order_by("name"),
+        "services": sorted(topology.nodes), "depth": DEPTH_DEFAULT, "depth_max": DEPTH_MAX,
+        "can_create": _writable_teams(_actor(request)).exists(),
+    })
+
+
+@login_required
+def flow_derive(request):
+    """A flow derived from an entry service by following its interactions, drawn like a saved one."""
+    topology = topology_current()[1]
+    form = DeriveForm(request.GET, services=topology.nodes)
+    context = {"form": form, "services": sorted(topology.nodes), "depth": DEPTH_DEFAULT, "depth_max": DEPTH_MAX}
+    if not form.is_valid():
+        return render(request, "topology/flow_derive.html", context, status=400)
+    entry, depth = form.cleaned_data["entry"], form.cleaned_data["depth"]
+    steps = entry_steps(topology, entry, depth=depth, steps=DERIVED_STEPS)
+    return render(request, "topology/flow_derive.html", {
+        **context, "entry": entry, "steps": steps,
+        "truncated": len(steps) >= DERIVED_STEPS,
+        "source": mermaid.sequence_diagram(steps, title=f"From {entry}") if steps else "",
+        "download": query({"entry": entry, "depth": depth}),
+    })
+
+
+@login_required
+def flow_detail(request, slug):
+    flow = get_object_or_404(flow_list(), slug=slug)
+    steps = flow_steps(flow)
+    return render(request, "topology/flow_detail.html", {
+        "flow": flow, "steps": steps, "source": mermaid.sequence_diagram(steps, title=flow.name),
+        "can_write": _actor(request).can_write_team(flow.team_id), "download": query({"flow": flow.slug}),
+    })
+
+
+def _flow_form_page(request, flow):
+    actor = _actor(request)
+    teams = _writable_teams(actor)
+    if flow is None and not teams.exists():
+        raise PermissionDenied("You maintain no team, so you cannot write flows.")
+    initial = FlowForm.initial_of(flow) if flow else {"team": teams.first() if teams.count() == 1 else None}
+    form = FlowForm(request.POST or None, teams=teams, allow_no_team=actor.is_staff, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            saved = flow_save(actor=actor, flow=flow, slug=data["slug"], name=data["name"],
+                              description=data["description"], team=data["team"], steps=data["steps"])
+        except RegistrationForbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        except RegistrationInvalid as exc:
+            form.add_save_errors(exc.errors)
+        else:
+            messages.success(request, f"Flow {saved.name} saved.")
+            return redirect("flow-detail", slug=saved.slug)
+    return render(request, "topology/flow_form.html", {"form": form, "flow": flow})
+
+
+@login_required
+def flow_create(request):
+    return _flow_form_page(request, None)
+
+
+def _writable_flow(request, slug):
+    flow = get_object_or_404(flow_list(), slug=slug)
+    actor = _actor(request)
+    if not actor.can_write_team(flow.team_id):
+        raise PermissionDenied(f"Only maintainers of {flow.team or 'its team'} can change the flow {flow.name}.")
+    return actor, flow
+
+
+@login_required
+def flow_edit(request, slug):
+    return _flow_form_page(request, _writable_flow(request, slug)[1])
+
+
+@login_required
+def flow_delete_page(request, slug):
+    actor, flow = _writable_flow(request, slug)
+    if request.method == "POST":
+        try:
+            flow_delete(actor=actor, flow=flow)
+        except RegistrationForbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        messages.success(request, f"Flow {flow.name} deleted.")
+        return redirect("flow-list")
+    return render(request, "topology/confirm_delete.html", {
+        "object_label": f"flow {flow.name}",
+        "consequences": ["the interactions it walks through stay as they are"],
+        "cancel_url": flow.get_absolute_url(),
+    })
