@@ -91,7 +91,7 @@ class Interaction(models.Model):
     mismatch = models.CharField(max_length=10, blank=True, db_index=True, help_text="info, warning or error")
     recommended_at = models.DateTimeField(null=True, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
 
     class Meta:
         ordering = ["source__name", "name"]
