@@ -74,12 +74,15 @@ def recommendation_summary(result: dict) -> dict:
     return {key: result.get(key) for key in SUMMARY_FIELDS}
 
 
+def accepted_override_links():
+    """Links from accepted override decisions to the interactions they settle (deliberate deviations)."""
+    return Decision.interactions.through.objects.filter(
+        decision__status=DecisionStatus.ACCEPTED, decision__kind=DecisionKind.OVERRIDE)
+
+
 def interactions_overridden(*, interaction_ids) -> set[int]:
-    """Interactions whose declared style an accepted override decision settles (deliberate deviations)."""
-    links = Decision.interactions.through.objects.filter(
-        interaction_id__in=list(interaction_ids), decision__status=DecisionStatus.ACCEPTED,
-        decision__kind=DecisionKind.OVERRIDE,
-    )
+    """Which of these interactions an accepted override decision settles."""
+    links = accepted_override_links().filter(interaction_id__in=list(interaction_ids))
     return set(links.values_list("interaction_id", flat=True))
 
 

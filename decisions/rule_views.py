@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from topology.choices import Via
-from topology.selectors import actor_for_user, interaction_list, interaction_target_names, workers_alive
+from topology.authentication import ui_actor
+from topology.selectors import interaction_list, interaction_target_names, workers_alive
 from topology.services import PermissionDenied as ActorDenied
 
 from .choices import RunStatus
@@ -31,12 +31,9 @@ DECIDES_TITLES = {
 }
 
 
-def _actor(request):
-    return actor_for_user(user=request.user, via=Via.UI)
-
 
 def _require_staff(request):
-    actor = _actor(request)
+    actor = ui_actor(request)
     if not actor.is_staff:
         raise PermissionDenied("Only administrators change the rules.")
     return actor
@@ -94,7 +91,7 @@ def rule_list(request):
         "custom_rules": CustomRule.objects.order_by("slug"),
         "run": run,
         "no_worker": _waiting_for_worker(run),
-        "can_edit": _actor(request).is_staff,
+        "can_edit": ui_actor(request).is_staff,
     })
 
 

@@ -1,8 +1,7 @@
 """Reads of decision records: lists with their joins done up front, history, and draft inputs."""
 from django.db.models import Prefetch, Q, QuerySet
 
-from topology.actors import Actor
-from topology.models import AuditEvent, Interaction, InteractionTarget, Team
+from topology.models import AuditEvent, Interaction, InteractionTarget
 from topology.choices import AuditObject
 from topology.selectors import interaction_list, interaction_target_names
 
@@ -62,10 +61,6 @@ def overridden_ids(*, interactions) -> set[int]:
     """Which of these interactions have an accepted override: their mismatch is deliberate."""
     return interactions_overridden(interaction_ids=[item.pk for item in interactions])
 
-
-def writable_teams(*, actor: Actor) -> QuerySet[Team]:
-    teams = Team.objects.order_by("slug")
-    return teams if actor.is_staff else teams.filter(id__in=actor.writable_team_ids)
 
 
 def interaction_for_decision(*, interaction_id) -> Interaction | None:

@@ -11,9 +11,9 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from topology.choices import Via
+from topology.authentication import ui_actor
 from topology.registration import RegistrationConflict, RegistrationForbidden
-from topology.selectors import actor_for_user
+from topology.selectors import teams_writable_by
 
 from .choices import DecisionKind
 from .criteria import CRITERIA, SECTIONS, anchor
@@ -28,7 +28,6 @@ from .selectors import (
     decision_list,
     interaction_for_decision,
     overridden_ids,
-    writable_teams,
 )
 from .services import DecisionInvalid, decision_can_write, decision_create, decision_update
 
@@ -51,16 +50,13 @@ def criteria(request):
 # --- decision records --------------------------------------------------------------------------
 
 
-def _actor(request):
-    return actor_for_user(user=request.user, via=Via.UI)
-
 
 @login_required
 def decision_list_view(request):
     filterset = DecisionFilterSet(request.GET or None, queryset=decision_list())
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "decisions/decision_list.html", {
-        "filter": filterset, "page": page, "can_create": writable_teams(actor=_actor(request)).exists(),
+        "filter": filterset, "page": page, "can_create": teams_writable_by(actor=ui_actor(request)).exists(),
     })
 
 
@@ -81,15 +77,15 @@ def decision_detail(request, number):
         "linked": [_linked_row(item, decision, deliberate) for item in linked],
         "snapshot": _summary(decision.recommendation),
         "history": _history(decision_history(decision=decision)),
-        "can_write": decision_can_write(_actor(request), team=decision.team, interactions=linked),
+        "can_write": decision_can_write(ui_actor(request), team=decision.team, interactions=linked),
     })
 
 
 @login_required
 def decision_create_view(request):
     """A new decision; ?interaction=<id>&kind=accept|override prefills a draft, ?supersedes=<number> a successor."""
-    actor = _actor(request)
-    teams = writable_teams(actor=actor)
+    actor = ui_actor(request)
+    teams = teams_writable_by(actor=actor)
     if not teams.exists():
         raise PermissionDenied("You maintain no team, so you cannot record decisions.")
     kind = request.GET.get("kind", DecisionKind.ACCEPT)
@@ -147,11 +143,11 @@ def _initial_values(request, interaction, kind: str) -> dict:
 @login_required
 def decision_edit(request, number):
     decision = get_object_or_404(decision_detail_queryset(), number=number)
-    actor = _actor(request)
+    actor = ui_actor(request)
     if not decision_can_write(actor, team=decision.team, interactions=list(decision.interactions.all())):
         raise PermissionDenied(f"Only maintainers of {decision.team or 'its team'} (and of the teams of its "
                                f"interactions) can change {decision.code}.")
-    form = DecisionForm(request.POST or None, teams=writable_teams(actor=actor), staff=actor.is_staff,
+    form = DecisionForm(request.POST or None, teams=teams_writable_by(actor=actor), staff=actor.is_staff,
                         decision=decision, initial=DecisionForm.initial_for(decision))
     if request.method == "POST" and form.is_valid():
         saved = _save(form, lambda values: decision_update(actor=actor, decision=decision, **values))
@@ -170,9 +166,7 @@ def _save(form, write):
         return write(form.values())
     except DecisionInvalid as exc:
         form.add_service_errors(exc.errors)
-    except RegistrationForbidden as exc:
-        form.add_error(None, str(exc))
-    except RegistrationConflict as exc:
+    except (RegistrationForbidden, RegistrationConflict) as exc:
         form.add_error(None, str(exc))
     return None
 

@@ -56,3 +56,8 @@ def api_actor(request):
     if isinstance(request.user, TokenUser):
         return actor_for_token(token=request.user.token)
     return actor_for_user(user=request.user, via=Via.API)
+
+
+def ui_actor(request):
+    """The Actor behind a browser request: the signed-in user, writing through the pages."""
+    return actor_for_user(user=request.user, via=Via.UI)

@@ -14,26 +14,18 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 
 from . import graph, mermaid
-from .choices import Via
+from .authentication import ui_actor
 from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
 from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
-from .models import Team
 from .registration import RegistrationForbidden, RegistrationInvalid
 from .render import RenderError, diagram_render, view_dot
 from .rendering import MAX_HOPS, Urls, View, view_parse, view_select
-from .selectors import actor_for_user, findings_current, topology_current
+from .selectors import findings_current, teams_writable_by, topology_current
 
 FINDINGS_SHOWN = 40  # the side panel lists this many, worst first; the API has them all
 DERIVED_STEPS = 60  # as the sequence diagram API: a derived flow stops after this many steps
 
 
-def _actor(request):
-    return actor_for_user(user=request.user, via=Via.UI)
-
-
-def _writable_teams(actor):
-    teams = Team.objects.all()
-    return teams if actor.is_staff else teams.filter(id__in=actor.writable_team_ids)
 
 
 # --- topology ----------------------------------------------------------------------------------
@@ -159,7 +151,7 @@ def flow_list_page(request):
     return render(request, "topology/flow_list.html", {
         "flows": flow_list().order_by("name"),
         "services": sorted(topology.nodes), "depth": DEPTH_DEFAULT, "depth_max": DEPTH_MAX,
-        "can_create": _writable_teams(_actor(request)).exists(),
+        "can_create": teams_writable_by(actor=ui_actor(request)).exists(),
     })
 
 
@@ -187,13 +179,13 @@ def flow_detail(request, slug):
     steps = flow_steps(flow)
     return render(request, "topology/flow_detail.html", {
         "flow": flow, "steps": steps, "source": mermaid.sequence_diagram(steps, title=flow.name),
-        "can_write": _actor(request).can_write_team(flow.team_id), "download": query({"flow": flow.slug}),
+        "can_write": ui_actor(request).can_write_team(flow.team_id), "download": query({"flow": flow.slug}),
     })
 
 
 def _flow_form_page(request, flow):
-    actor = _actor(request)
-    teams = _writable_teams(actor)
+    actor = ui_actor(request)
+    teams = teams_writable_by(actor=actor)
     if flow is None and not teams.exists():
         raise PermissionDenied("You maintain no team, so you cannot write flows.")
     initial = FlowForm.initial_of(flow) if flow else {"team": teams.first() if teams.count() == 1 else None}
@@ -220,7 +212,7 @@ def flow_create(request):
 
 def _writable_flow(request, slug):
     flow = get_object_or_404(flow_list(), slug=slug)
-    actor = _actor(request)
+    actor = ui_actor(request)
     if not actor.can_write_team(flow.team_id):
         raise PermissionDenied(f"Only maintainers of {flow.team or 'its team'} can change the flow {flow.name}.")
     return actor, flow

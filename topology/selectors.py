@@ -30,6 +30,12 @@ def team_role_of(*, user, team: Team) -> str | None:
     return membership
 
 
+def teams_writable_by(*, actor: Actor) -> QuerySet[Team]:
+    """The teams whose services, tokens and decisions the actor may write."""
+    teams = Team.objects.order_by("slug")
+    return teams if actor.is_staff else teams.filter(id__in=actor.writable_team_ids)
+
+
 def team_list() -> QuerySet[Team]:
     return Team.objects.annotate(
         service_count=Count("services", distinct=True), member_count=Count("memberships", distinct=True)
@@ -222,7 +228,9 @@ def topology_load():
         for name, team, title, lifecycle, labels in
         Service.objects.values_list("name", "team__slug", "title", "lifecycle", "labels")
     }
-    overridden = set(_overridden_interaction_ids())
+    from decisions.recommendations import accepted_override_links
+
+    overridden = set(accepted_override_links().values_list("interaction_id", flat=True))
     counts = dict(InteractionTarget.objects.values_list("interaction_id").annotate(n=Count("id")).order_by())
     rows = InteractionTarget.objects.values_list(
         "interaction_id", "interaction__source__name", "service__name", "interaction__name", "interaction__style",
@@ -235,12 +243,3 @@ def topology_load():
         for item_id, source, target, name, style, channel, broker, mismatch, recommended in rows
     ]
     return graph.Topology(nodes=nodes, links=links)
-
-
-def _overridden_interaction_ids():
-    from decisions.choices import DecisionKind, DecisionStatus
-    from decisions.models import Decision
-
-    return Decision.interactions.through.objects.filter(
-        decision__status=DecisionStatus.ACCEPTED, decision__kind=DecisionKind.OVERRIDE,
-    ).values_list("interaction_id", flat=True)

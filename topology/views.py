@@ -19,14 +19,14 @@ from decisions.recommendations import (
 )
 from decisions.selectors import decisions_for_interaction
 
-from .choices import Via
+from .authentication import ui_actor
 from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .forms import InteractionForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
 from .registration import RegistrationConflict, RegistrationForbidden, RegistrationInvalid, registration_apply
 from .selectors import (
-    actor_for_user,
+    teams_writable_by,
     dashboard_counts,
     findings_current,
     interaction_list,
@@ -50,13 +50,6 @@ PAGE_SIZE = 50
 SERVICE_FORM_FIELDS = ("title", "description", "lifecycle", "language", "repository", "labels")
 
 
-def _actor(request):
-    return actor_for_user(user=request.user, via=Via.UI)
-
-
-def _writable_teams(actor):
-    teams = Team.objects.all()
-    return teams if actor.is_staff else teams.filter(id__in=actor.writable_team_ids)
 
 
 def _require_write(actor, service: Service) -> None:
@@ -76,7 +69,7 @@ def _is_htmx(request) -> bool:
 def _apply(request, form, spec) -> bool:
     """Apply one service spec from a form; put refusals on the form. True when saved."""
     try:
-        registration_apply(specs=[spec], actor=_actor(request))
+        registration_apply(specs=[spec], actor=ui_actor(request))
     except RegistrationForbidden as exc:
         raise PermissionDenied(str(exc)) from None
     except (RegistrationInvalid, RegistrationConflict) as exc:
@@ -92,7 +85,7 @@ def dashboard(request):
         "counts": dashboard_counts(),
         "changes": recent_changes(),
         "workers": workers_alive(),
-        "can_create": _writable_teams(_actor(request)).exists(),
+        "can_create": teams_writable_by(actor=ui_actor(request)).exists(),
         "matrix": matrix,
         "chart": declared_vs_recommended(matrix),
         "mismatches": mismatches_worst_first(limit=15),
@@ -106,7 +99,7 @@ def service_list_view(request):
     filterset = ServiceFilterSet(request.GET or None, queryset=service_list().order_by("name"))
     page = _page(request, filterset.qs)
     template = "topology/_service_table.html" if _is_htmx(request) else "topology/service_list.html"
-    can_create = _writable_teams(_actor(request)).exists()
+    can_create = teams_writable_by(actor=ui_actor(request)).exists()
     response = render(request, template, {"filter": filterset, "page": page, "can_create": can_create})
     patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the bare table as the page
     return response
@@ -115,7 +108,7 @@ def service_list_view(request):
 @login_required
 def service_detail(request, name):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    actor = _actor(request)
+    actor = ui_actor(request)
     return render(request, "topology/service_detail.html", {
         "service": service,
         "outgoing": service_outgoing(service=service),
@@ -128,8 +121,8 @@ def service_detail(request, name):
 
 @login_required
 def service_create(request):
-    actor = _actor(request)
-    teams = _writable_teams(actor)
+    actor = ui_actor(request)
+    teams = teams_writable_by(actor=actor)
     if not teams.exists():
         raise PermissionDenied("You maintain no team, so you cannot register services.")
     form = ServiceForm(request.POST or None, teams=teams, initial={"name": request.GET.get("name", "")})
@@ -147,10 +140,10 @@ def service_create(request):
 @login_required
 def service_edit(request, name):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    actor = _actor(request)
+    actor = ui_actor(request)
     if not service.is_placeholder:
         _require_write(actor, service)
-    teams = _writable_teams(actor)
+    teams = teams_writable_by(actor=actor)
     form = ServiceForm(request.POST or None, teams=teams, service=service, initial=ServiceForm.initial_for(service))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -165,7 +158,7 @@ def service_edit(request, name):
 @login_required
 def service_delete_view(request, name):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    actor = _actor(request)
+    actor = ui_actor(request)
     _require_write(actor, service)
     if request.method == "POST":
         outcome = service_delete(actor=actor, service=service)
@@ -205,7 +198,7 @@ def interaction_detail(request, name, interaction):
         "what_if_url": reverse("interaction-what-if", args=[service.name, item.name]),
         "form": InteractionForm(source=service, interaction_names=set(),
                                 initial=InteractionForm.initial_for(interaction_spec_of(item))),
-        "can_write": _actor(request).can_write_team(service.team_id),
+        "can_write": ui_actor(request).can_write_team(service.team_id),
     })
 
 
@@ -221,7 +214,7 @@ def interaction_edit(request, name, interaction):
 
 def _interaction_form_page(request, name: str, *, interaction: str | None):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(_actor(request), service)
+    _require_write(ui_actor(request), service)
     outgoing, names = _interaction_context(service)
     current = next((item for item in outgoing if item.name == interaction), None)
     if interaction and current is None:
@@ -241,14 +234,14 @@ def _interaction_form_page(request, name: str, *, interaction: str | None):
 @login_required
 def interaction_delete(request, name, interaction):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(_actor(request), service)
+    _require_write(ui_actor(request), service)
     outgoing, names = _interaction_context(service)
     if interaction not in names:
         raise Http404(f"{name} has no interaction {interaction}")
     if request.method == "POST":
         specs = [interaction_spec_of(item) for item in outgoing if item.name != interaction]
         try:
-            registration_apply(specs=[service_spec_of(service=service, interactions=specs)], actor=_actor(request))
+            registration_apply(specs=[service_spec_of(service=service, interactions=specs)], actor=ui_actor(request))
         except RegistrationConflict as exc:
             messages.error(request, str(exc))
             return redirect("service-detail", name=service.name)
@@ -292,7 +285,7 @@ def token_create_view(request, slug):
         messages.error(request, f"Team {team.slug} already has a token named {name!r}.")
     else:
         try:
-            token, raw = token_create(actor=_actor(request), team=team, name=name)
+            token, raw = token_create(actor=ui_actor(request), team=team, name=name)
         except RegistrationForbidden as exc:
             raise PermissionDenied(str(exc)) from None
         # Shown once on the next page, then gone: only the digest is stored.
@@ -305,7 +298,7 @@ def token_create_view(request, slug):
 def token_revoke_view(request, slug, token_id):
     token = get_object_or_404(ApiToken.objects.select_related("team"), team__slug=slug, pk=token_id)
     try:
-        revoked = token_revoke(actor=_actor(request), token=token)
+        revoked = token_revoke(actor=ui_actor(request), token=token)
     except RegistrationForbidden as exc:
         raise PermissionDenied(str(exc)) from None
     if revoked:
