@@ -1,5 +1,4 @@
 import json
-import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -7,9 +6,6 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
 
 from topology.authentication import ui_actor
 from topology.registration import RegistrationConflict, RegistrationForbidden
@@ -17,8 +13,9 @@ from topology.selectors import teams_writable_by
 
 from .choices import DecisionKind
 from .criteria import CRITERIA, SECTIONS, anchor
-from .drafts import DraftError, recommendation_label
+from .drafts import DraftError
 from .filtersets import DecisionFilterSet
+from .record_display import blocks, history_of, linked_row, options_of, segments, summary_of
 from .forms import DecisionForm
 from .selectors import (
     decision_by_number,
@@ -32,8 +29,6 @@ from .selectors import (
 from .services import DecisionInvalid, decision_can_write, decision_create, decision_update
 
 PAGE_SIZE = 50
-CITE = re.compile(r"(§\d+(?:\.\d+)?)")
-CITE_GROUP = re.compile(r"\((§\d+(?:\.\d+)?(?:,\s*§\d+(?:\.\d+)?)*)\)")
 
 
 @login_required
@@ -68,15 +63,15 @@ def decision_detail(request, number):
     return render(request, "decisions/decision_detail.html", {
         "decision": decision,
         "superseded_by": getattr(decision, "superseded_by", None),
-        "context_blocks": _blocks(decision.context),
-        "drivers": [_segments(text) for text in decision.drivers or []],
-        "options": _options(decision),
-        "justification_blocks": _blocks(decision.justification),
-        "good": [_segments(line.strip()) for line in decision.consequences_good.splitlines() if line.strip()],
-        "bad": [_segments(line.strip()) for line in decision.consequences_bad.splitlines() if line.strip()],
-        "linked": [_linked_row(item, decision, deliberate) for item in linked],
-        "snapshot": _summary(decision.recommendation),
-        "history": _history(decision_history(decision=decision)),
+        "context_blocks": blocks(decision.context),
+        "drivers": [segments(text) for text in decision.drivers or []],
+        "options": options_of(decision),
+        "justification_blocks": blocks(decision.justification),
+        "good": [segments(line.strip()) for line in decision.consequences_good.splitlines() if line.strip()],
+        "bad": [segments(line.strip()) for line in decision.consequences_bad.splitlines() if line.strip()],
+        "linked": [linked_row(item, decision, deliberate) for item in linked],
+        "snapshot": summary_of(decision.recommendation),
+        "history": history_of(decision_history(decision=decision)),
         "can_write": decision_can_write(ui_actor(request), team=decision.team, interactions=linked),
     })
 
@@ -107,7 +102,7 @@ def decision_create_view(request):
             return redirect(decision.get_absolute_url())
     return render(request, "decisions/decision_form.html", {
         "form": form, "decision": None, "interaction": interaction, "kind": kind if interaction else "",
-        "snapshot": _summary(_snapshot_of(form)),
+        "snapshot": summary_of(_snapshot_of(form)),
     })
 
 
@@ -156,7 +151,7 @@ def decision_edit(request, number):
             return redirect(saved.get_absolute_url())
     return render(request, "decisions/decision_form.html", {
         "form": form, "decision": decision, "interaction": None, "kind": "",
-        "snapshot": _summary(decision.recommendation),
+        "snapshot": summary_of(decision.recommendation),
     })
 
 
@@ -178,106 +173,3 @@ def _snapshot_of(form) -> dict:
     except ValueError:
         return {}
     return value if isinstance(value, dict) else {}
-
-
-# --- presentation ------------------------------------------------------------------------------
-
-
-def _segments(text: str) -> str:
-    """Escaped text with each § reference linked to the criteria digest; '(§4.7, §5.5)' loses its brackets."""
-    url = reverse("criteria")
-
-    def link(cite: str) -> str:
-        return format_html('<a class="cite" href="{}#{}">{}</a>', url, anchor(cite), cite)
-
-    parts = []
-    for index, part in enumerate(CITE_GROUP.split(text)):
-        if index % 2:  # a bracketed group of § ids
-            parts.append(" ".join(link(cite) for cite in CITE.findall(part)))
-        else:
-            parts += [link(piece) if CITE.fullmatch(piece) else escape(piece) for piece in CITE.split(part) if piece]
-    return mark_safe("".join(parts))
-
-
-def _blocks(text: str) -> list[dict]:
-    """Paragraphs and '- ' bullet lists of a text field, each line split into segments."""
-    blocks: list[dict] = []
-    for line in (text or "").splitlines():
-        stripped = line.strip()
-        if not stripped:
-            blocks.append({"kind": "gap"})
-            continue
-        kind = "ul" if stripped.startswith(("- ", "* ")) else "p"
-        content = _segments(stripped[2:] if kind == "ul" else stripped)
-        last = blocks[-1] if blocks else None
-        if last and last["kind"] == kind:
-            last["items"].append(content)
-        else:
-            blocks.append({"kind": kind, "items": [content]})
-    return [block for block in blocks if block["kind"] != "gap"]
-
-
-def _options(decision) -> list[dict]:
-    outcome = (decision.outcome or "").strip().lower()
-    rows = []
-    for option in decision.options or []:
-        name = option.get("name", "")
-        chosen = bool(outcome) and (outcome == name.lower() or outcome.startswith(name.lower() + " ")
-                                    or outcome.startswith(name.lower() + ":"))
-        rows.append({
-            "name": name, "chosen": chosen,
-            "description": _segments(option.get("description") or ""),
-            "pros": [_segments(item) for item in option.get("pros") or []],
-            "cons": [_segments(item) for item in option.get("cons") or []],
-        })
-    return rows
-
-
-def _summary(recommendation: dict | None) -> dict | None:
-    """What the pages show of one recommendation: its label, confidence, version and mismatch."""
-    if not recommendation or not recommendation.get("pattern"):
-        return None
-    mismatch = recommendation.get("mismatch") or {}
-    return {
-        "label": recommendation_label(recommendation), "style": recommendation.get("style"),
-        "pattern": recommendation["pattern"], "confidence": recommendation.get("confidence"),
-        "version": recommendation.get("ruleset_version", ""),
-        "severity": mismatch.get("severity", ""), "reason": mismatch.get("reason", ""),
-        "reason_html": _segments(mismatch.get("reason", "")),
-    }
-
-
-def _linked_row(interaction, decision, deliberate: set[int]) -> dict:
-    now = _summary(interaction.recommendation)
-    then = _summary(decision.recommendation)
-    return {
-        "interaction": interaction, "now": now,
-        "deliberate": interaction.pk in deliberate and bool(interaction.mismatch),
-        "settles": bool(decision.chosen_style) and decision.chosen_style == interaction.style,
-        "changed": bool(now and then and now["label"] != then["label"]),
-    }
-
-
-def _value_text(value) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, list):
-        names = [item.get("name", "?") if isinstance(item, dict) else str(item) for item in value]
-        text = "; ".join(names)
-    else:
-        text = str(value)
-    return text if len(text) <= 160 else text[:159] + "…"
-
-
-def _history(events) -> list:
-    """Audit events with their changes as short text, and what happened in words."""
-    events = list(events)
-    for event in events:
-        event.rows = [(name, _value_text(pair[0]), _value_text(pair[1])) for name, pair in event.changes.items()]
-        successor = event.changes.get("superseded_by")
-        event.verb, event.after = f"{event.get_action_display().lower()} decision", ""
-        if successor and successor[1]:
-            event.verb, event.after = "marked decision", f"superseded by {successor[1]}"
-        elif successor:
-            event.verb, event.after = "restored decision", f"(no longer superseded by {successor[0]})"
-    return events
