@@ -11,6 +11,7 @@ import yaml
 from . import validation as v
 from .validation import nodes_over
 from .choices import Lifecycle
+from .probes.spec import probe_declarations_check
 
 API_VERSION = "switchboard/v1"
 KIND = "Service"
@@ -229,15 +230,16 @@ def _spec(checker: _Checker, spec: dict, base: str, *, source: str | None) -> di
 
 
 def _probes(checker: _Checker, probes: object, base: str) -> list:
-    if not isinstance(probes, list):
-        checker.add(base, "probes must be a list")
-        return []
-    if len(probes) > v.MAX_PROBES:
+    """Declared probes in their normalised manifest form (defaults filled in, durations as text)."""
+    if isinstance(probes, list) and len(probes) > v.MAX_PROBES:
         checker.add(base, f"at most {v.MAX_PROBES} probes are allowed")
-    for index, probe in enumerate(probes):
-        if checker.mapping(probe, f"{base}/{index}", "a probe") is not None and nodes_over(probe, v.MAX_PROBE_NODES):
-            checker.add(f"{base}/{index}", f"a probe may hold at most {v.MAX_PROBE_NODES} values")
-    return probes
+        return []
+    if isinstance(probes, list) and any(nodes_over(probe, v.MAX_PROBE_NODES) for probe in probes):
+        checker.add(base, f"a probe may hold at most {v.MAX_PROBE_NODES} values")
+        return []
+    declared, errors = probe_declarations_check(probes, base=base)
+    checker.add_all("", errors)
+    return [declaration.as_manifest() for declaration in declared]
 
 
 def _interactions(checker: _Checker, items: object, base: str, source: str | None) -> tuple:

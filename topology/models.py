@@ -3,7 +3,7 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from .choices import AuditAction, AuditObject, Broker, Lifecycle, Style, TeamRole, Via
+from .choices import AuditAction, AuditObject, Broker, Lifecycle, ProbeKind, ProbeOutcome, RollupPeriod, Style, TeamRole, Via
 
 SLUG_HELP = "1-63 lower-case letters, digits or dashes, starting and ending with a letter or digit."
 
@@ -210,3 +210,93 @@ class FlowStep(models.Model):
     class Meta:
         ordering = ["flow", "position"]
         constraints = [models.UniqueConstraint(fields=["flow", "position"], name="flowstep_unique_position")]
+
+
+class Probe(models.Model):
+    """A probe as scheduled: materialised from its service's declared `probes` (the one source of truth)."""
+
+    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="probe_rows")
+    name = models.CharField(max_length=63)
+    kind = models.CharField(max_length=20, choices=ProbeKind.choices)
+    target = models.CharField(max_length=500)
+    interval = models.FloatField(help_text="Seconds between runs.")
+    timeout = models.FloatField(help_text="Seconds a run may take.")
+    options = models.JSONField(default=dict, blank=True)
+    expect = models.JSONField(default=dict, blank=True)
+    locations = models.JSONField(default=list)
+    description = models.CharField(max_length=500, blank=True)
+    next_due_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["service__name", "name"]
+        constraints = [models.UniqueConstraint(fields=["service", "name"], name="probe_unique_service_name")]
+
+    def __str__(self) -> str:
+        return f"{self.service.name}/{self.name}"
+
+    @property
+    def key(self) -> str:
+        return f"{self.service.name}/{self.name}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("probe-detail", args=[self.service.name, self.name])
+
+
+class ProbeStatus(models.Model):
+    """The current state of one probe at one location; `last_slot` only moves forward."""
+
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="statuses")
+    location = models.CharField(max_length=32)
+    outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+    claimed_slot = models.DateTimeField(null=True, blank=True, help_text="The latest slot a worker took.")
+    claim_token = models.CharField(max_length=32, blank=True, help_text="Which run took claimed_slot.")
+    last_slot = models.DateTimeField(null=True, blank=True, help_text="The slot of the result shown.")
+    latency_ms = models.FloatField(null=True, blank=True)
+    values = models.JSONField(default=dict, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["probe", "location"]
+        constraints = [models.UniqueConstraint(fields=["probe", "location"], name="probestatus_unique_location")]
+
+
+class ProbeResult(models.Model):
+    """One run of one probe at one location in one slot. Kept for PROBE_RAW_RETENTION."""
+
+    pk = models.CompositePrimaryKey("probe", "location", "slot")
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
+    location = models.CharField(max_length=32)
+    slot = models.DateTimeField(help_text="When the run was due.")
+    started_at = models.DateTimeField()
+    latency_ms = models.FloatField()
+    outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices)
+    values = models.JSONField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+
+class ProbeRollup(models.Model):
+    """Per-minute or per-hour summary of one probe at one location."""
+
+    pk = models.CompositePrimaryKey("probe", "location", "period", "bucket")
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="rollups")
+    location = models.CharField(max_length=32)
+    period = models.CharField(max_length=1, choices=RollupPeriod.choices)
+    bucket = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    down = models.PositiveIntegerField()
+    degraded = models.PositiveIntegerField()
+    latency_p50 = models.FloatField()
+    latency_p95 = models.FloatField()
+    last_outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices)
+    last_values = models.JSONField(null=True, blank=True)
+
+
+class RollupMark(models.Model):
+    """How far each rollup period has been computed (buckets before `through` are final)."""
+
+    period = models.CharField(max_length=1, choices=RollupPeriod.choices, unique=True)
+    through = models.DateTimeField()

@@ -4,8 +4,9 @@ The API, the browser forms and the demo import all describe the desired state of
 ServiceSpec and call registration_apply, which plans the change with a handful of queries, checks
 permissions, writes everything in one transaction (or nothing on a dry run) and reports.
 """
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -25,6 +26,8 @@ from .audit import audit_event, audit_record, field_changes
 from .choices import AuditAction, AuditObject
 from .manifest import InteractionSpec, ServiceSpec
 from .models import Interaction, InteractionTarget, Service, Team
+from .probe_services import probes_sync
+from .probes.spec import probe_unredacted
 
 SERVICE_FIELDS = ("title", "description", "labels", "lifecycle", "language", "repository", "probes")
 INTERACTION_FIELDS = ("description", "style", "channel", "broker", "criteria")
@@ -130,8 +133,10 @@ def _plan(*, specs: list[ServiceSpec], actor: Actor) -> Plan:
     existing = {s.name: s for s in Service.objects.select_related("team").filter(name__in=names | targets)}
     teams = {team.slug: team for team in Team.objects.filter(slug__in={spec.team for spec in specs})}
     _check_teams(specs, teams)
+    _check_locations(specs)
     _check_permissions(specs, teams, existing, actor)
     current, linked_ids = _current_interactions([existing[name] for name in names if name in existing])
+    specs = [_secrets_kept(spec, existing.get(spec.name)) for spec in specs]
     plans = [_service_plan(spec, teams[spec.team], existing.get(spec.name), current) for spec in specs]
     _recommend(plans, ruleset_current())
     new_placeholders = sorted(targets - names - set(existing))
@@ -143,6 +148,28 @@ def _check_teams(specs: list[ServiceSpec], teams: dict[str, Team]) -> None:
         {"pointer": f"/{index}/metadata/team", "message": f"team {spec.team!r} does not exist"}
         for index, spec in enumerate(specs)
         if spec.team not in teams
+    ]
+    if errors:
+        raise RegistrationInvalid(errors)
+
+
+def _secrets_kept(spec: ServiceSpec, service: Service | None) -> ServiceSpec:
+    """Probe secrets shown hidden (user:***@, "***" headers) and sent back unchanged keep their stored value."""
+    if service is None or not spec.probes or not service.probes:
+        return spec
+    stored = {item["name"]: item for item in service.probes}
+    return replace(spec, probes=[probe_unredacted(item, stored.get(item["name"])) for item in spec.probes])
+
+
+def _check_locations(specs: list[ServiceSpec]) -> None:
+    known = set(settings.PROBE_LOCATIONS)
+    errors = [
+        {"pointer": f"/{index}/spec/probes/{position}/locations/{place}",
+         "message": f"location {location!r} is not one of PROBE_LOCATIONS ({', '.join(sorted(known))})"}
+        for index, spec in enumerate(specs)
+        for position, probe in enumerate(spec.probes)
+        for place, location in enumerate(probe["locations"])
+        if location not in known
     ]
     if errors:
         raise RegistrationInvalid(errors)
@@ -279,7 +306,10 @@ def _write(plan: Plan, *, actor: Actor) -> list[str]:
     events = []
     services = dict(plan.existing)
     services.update(_placeholders_create(plan.placeholders_new, actor=actor, now=now))
-    services.update(_services_save(plan, actor=actor, now=now, events=events))
+    saved = _services_save(plan, actor=actor, now=now, events=events)
+    services.update(saved)
+    probes_sync(services=[saved[item.spec.name] for item in plan.services
+                          if item.result == CREATED or "probes" in item.changes], now=now)
     losing = _interactions_save(plan, services=services, actor=actor, now=now, events=events)
     removed = placeholders_prune(losing)
     events += [audit_event(actor, AuditAction.DELETE, AuditObject.SERVICE, name, service_name=name,

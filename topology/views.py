@@ -24,6 +24,7 @@ from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .forms import InteractionForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
+from .probe_selectors import probes_of_service
 from .registration import RegistrationConflict, RegistrationForbidden, RegistrationInvalid, registration_apply
 from .selectors import (
     teams_writable_by,
@@ -116,6 +117,7 @@ def service_detail(request, name):
         "history": service_history(service_name=service.name),
         "can_write": actor.can_write_team(service.team_id),
         "findings": [finding for finding in findings_current() if service.name in finding.services],
+        "probes": probes_of_service(service=service),
     })
 
 

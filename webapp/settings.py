@@ -3,6 +3,7 @@
 Production is the same code with environment variables (see docs/deployment.md):
 DATABASE_URL, CELERY_BROKER_URL, SECRET_KEY, ALLOWED_HOSTS, DEBUG=false, ...
 """
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -274,9 +275,37 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "topology.tasks.worker_heartbeat", "schedule": 30.0},
     "recommendations-stale": {"task": "decisions.tasks.recommendations_refresh_stale", "schedule": 600.0},
+    "probes-dispatch": {"task": "topology.tasks.probes_dispatch", "schedule": 1.0},
+    "probes-rollup": {"task": "topology.tasks.probe_rollups_update", "schedule": 60.0},
+    "probes-retention": {"task": "topology.tasks.probe_retention_apply", "schedule": 3600.0},
 }
 # A worker is shown as alive while its last heartbeat is younger than this.
 WORKER_HEARTBEAT_STALE_SECONDS = 120
+
+
+def env_networks(name: str) -> list[str]:
+    """A comma-separated list of networks (10.0.0.0/8, ::1/128); a bad one stops the start-up."""
+    networks = env_list(name, [])
+    for text in networks:
+        try:
+            ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}: {text!r} is not a network such as 10.0.0.0/8 or ::1/128") from None
+    return networks
+
+
+# Probes. Targets are checked on the address actually connected to: an allow-list (empty = any) and a
+# deny-list; link-local and cloud metadata addresses are always refused (topology/probes/policy.py).
+PROBE_ALLOWED_NETWORKS = env_networks("PROBE_ALLOWED_NETWORKS")
+PROBE_DENIED_NETWORKS = env_networks("PROBE_DENIED_NETWORKS")
+# The locations probes may name; each has a Celery queue probes.<location> that workers there consume.
+PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", ["default"])
+PROBE_CA_BUNDLE = os.environ.get("PROBE_CA_BUNDLE", "")  # extra CAs for HTTPS/gRPC probes (a PEM file)
+PROBE_CONCURRENCY = env_int("PROBE_CONCURRENCY", 256, minimum=1)
+PROBE_BATCH_SIZE = env_int("PROBE_BATCH_SIZE", 250, minimum=1)
+PROBE_RAW_RETENTION_HOURS = env_int("PROBE_RAW_RETENTION_HOURS", 48, minimum=1)
+PROBE_MINUTE_ROLLUP_RETENTION_HOURS = env_int("PROBE_MINUTE_ROLLUP_RETENTION_HOURS", 72, minimum=1)
+PROBE_HOUR_ROLLUP_RETENTION_DAYS = env_int("PROBE_HOUR_ROLLUP_RETENTION_DAYS", 90, minimum=1)
 
 LOGGING = {
     "version": 1,

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("decisions.urls")),
     path("", include("topology.urls")),
     path("", include("topology.page_urls")),
+    path("", include("topology.probe_urls")),
 ]

@@ -4,6 +4,7 @@ from rest_framework import serializers
 from .. import validation as v
 from ..choices import Lifecycle
 from ..models import Interaction, Service, Team
+from ..probes.spec import probe_declarations_check, probe_redacted
 from decisions.recommendations import recommendation_expand
 
 from ..selectors import interaction_target_names, service_incoming
@@ -96,6 +97,18 @@ class ServiceSerializer(serializers.ModelSerializer):
     def validate_repository(self, value):
         _check(v.repository_error(value))
         return value
+
+    def validate_probes(self, value):
+        declared, errors = probe_declarations_check(value)
+        if errors:
+            raise serializers.ValidationError([f"{pointer}: {message}" for pointer, message in errors])
+        return [declaration.as_manifest() for declaration in declared]
+
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        if "probes" in data:
+            data["probes"] = [probe_redacted(item) for item in data["probes"]]
+        return data
 
     def validate_labels(self, value):
         errors = v.labels_errors(value)

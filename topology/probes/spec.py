@@ -161,6 +161,33 @@ def target_redacted(target: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key", "x-auth-token"}
+
+
+def probe_redacted(declared: dict) -> dict:
+    """A declared probe (manifest form) with the password in its target and secret headers hidden."""
+    shown_probe = {**declared, "target": target_redacted(declared.get("target", ""))}
+    headers = declared.get("headers")
+    if isinstance(headers, dict):
+        shown_probe["headers"] = {name: "***" if name.lower() in SECRET_HEADERS else value
+                                  for name, value in headers.items()}
+    return shown_probe
+
+
+def probe_unredacted(declared: dict, stored: dict | None) -> dict:
+    """Put back the stored secrets where a declaration sends their hidden form unchanged (a GET, then PUT)."""
+    if not stored:
+        return declared
+    restored = dict(declared)
+    if declared.get("target") == target_redacted(stored.get("target", "")):
+        restored["target"] = stored["target"]
+    headers, old = declared.get("headers"), stored.get("headers") or {}
+    if isinstance(headers, dict):
+        restored["headers"] = {name: old.get(name, value) if value == "***" else value
+                               for name, value in headers.items()}
+    return restored
+
+
 def host_port(target: str, *, default_port: int | None = None) -> tuple[str, int] | None:
     """Split a `host:port` target or a URL into host and port; None when it is malformed."""
     text = target if "://" in target else f"//{target}"

@@ -1,0 +1,135 @@
+"""Probe reads: lists with current state, uptime from rollups, chart series and health per service."""
+from collections import defaultdict
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
+
+from .choices import ProbeOutcome, RollupPeriod
+from .models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark, Service
+from .probes.spec import OUTCOME_RANK, Outcome
+
+UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
+
+
+def probe_queryset() -> QuerySet[Probe]:
+    statuses = Prefetch("statuses", queryset=ProbeStatus.objects.order_by("location"))
+    return Probe.objects.select_related("service", "service__team").prefetch_related(statuses)
+
+
+def probe_get(*, service_name: str, name: str) -> Probe | None:
+    return probe_queryset().filter(service__name=service_name, name=name).first()
+
+
+def probes_of_service(*, service: Service) -> list[Probe]:
+    return list(probe_queryset().filter(service=service))
+
+
+def outcome_worst(outcomes) -> str:
+    """The worst of some outcomes ("" when none is known yet)."""
+    known = [Outcome(outcome) for outcome in outcomes if outcome]
+    return str(max(known, key=OUTCOME_RANK.__getitem__)) if known else ""
+
+
+def probe_outcome(probe: Probe) -> str:
+    return outcome_worst(status.outcome for status in probe.statuses.all())
+
+
+def probe_uptimes(*, probe_ids: list[int], now: datetime | None = None) -> dict[int, dict[str, float | None]]:
+    """Share of runs not down per probe over 24 h / 7 d / 30 d, read from the rollups."""
+    now = now or timezone.now()
+    totals = {pid: {name: [0, 0] for name in UPTIME_WINDOWS} for pid in probe_ids}
+    for pid, name, count, down in _window_sums(probe_ids, now):
+        totals[pid][name][0] += count or 0
+        totals[pid][name][1] += down or 0
+    return {pid: {name: (1 - down / count if count else None) for name, (count, down) in windows.items()}
+            for pid, windows in totals.items()}
+
+
+def _window_sums(probe_ids: list[int], now: datetime):
+    """(probe, window, runs, down) from closed hours, plus minutes after the last closed hour."""
+    hour_mark = _mark(RollupPeriod.HOUR)
+    parts = [(RollupPeriod.HOUR, Q(bucket__lt=hour_mark) if hour_mark else Q())]
+    if hour_mark:
+        parts.append((RollupPeriod.MINUTE, Q(bucket__gte=hour_mark)))
+    for period, extra in parts:
+        for name, length in UPTIME_WINDOWS.items():
+            rows = (ProbeRollup.objects.filter(extra, probe_id__in=probe_ids, period=period, bucket__gte=now - length)
+                    .values("probe_id").annotate(runs=Sum("count"), failed=Sum("down")))
+            yield from ((row["probe_id"], name, row["runs"], row["failed"]) for row in rows)
+
+
+def _mark(period: str) -> datetime | None:
+    return RollupMark.objects.filter(period=period).values_list("through", flat=True).first()
+
+
+def probe_results_recent(*, probe: Probe, limit: int = 50) -> list[ProbeResult]:
+    return list(ProbeResult.objects.filter(probe=probe).order_by("-slot", "location")[:limit])
+
+
+def probe_result_page(*, probe: Probe, location: str | None, before: datetime | None, limit: int) -> list[dict]:
+    rows = ProbeResult.objects.filter(probe=probe).order_by("-slot", "location")
+    if location:
+        rows = rows.filter(location=location)
+    if before:
+        rows = rows.filter(slot__lt=before)
+    return list(rows.values("location", "slot", "started_at", "latency_ms", "outcome", "values", "error")[:limit])
+
+
+def probe_latency_series(*, probe: Probe, hours: int = 24, now: datetime | None = None) -> dict[str, list]:
+    """Per location: (time, p50, p95) points — minute rollups, then raw runs not yet rolled up."""
+    now = now or timezone.now()
+    period = RollupPeriod.MINUTE if hours <= 48 else RollupPeriod.HOUR
+    series: dict[str, list] = defaultdict(list)
+    rollups = (ProbeRollup.objects.filter(probe=probe, period=period, bucket__gte=now - timedelta(hours=hours))
+               .order_by("bucket").values_list("location", "bucket", "latency_p50", "latency_p95"))
+    for location, bucket, p50, p95 in rollups:
+        series[location].append((bucket, p50, p95))
+    mark = _mark(period) or now - timedelta(hours=hours)
+    raw = (ProbeResult.objects.filter(probe=probe, slot__gte=mark).order_by("slot")
+           .values_list("location", "slot", "latency_ms"))
+    for location, slot, latency in raw:
+        series[location].append((slot, latency, latency))
+    return dict(series)
+
+
+def probe_uptime_grid(*, probe: Probe, days: int = 30, now: datetime | None = None) -> dict:
+    """Uptime per day and hour of day over the last `days`, from hourly rollups (None = no runs)."""
+    now = now or timezone.now()
+    first_day = (now - timedelta(days=days - 1)).date()
+    sums: dict[tuple, list] = defaultdict(lambda: [0, 0])
+    rows = (ProbeRollup.objects.filter(probe=probe, period=RollupPeriod.HOUR, bucket__date__gte=first_day)
+            .values_list("bucket", "count", "down"))
+    for bucket, count, down in rows:
+        cell = sums[(bucket.date(), bucket.hour)]
+        cell[0] += count
+        cell[1] += down
+    day_list = [first_day + timedelta(days=offset) for offset in range(days)]
+    grid = [[(1 - sums[(day, hour)][1] / sums[(day, hour)][0]) if (day, hour) in sums else None
+             for hour in range(24)] for day in day_list]
+    return {"days": day_list, "grid": grid}
+
+
+def service_health_map() -> dict[str, str]:
+    """Service name -> the worst current outcome of its probes (services without probes are absent)."""
+    health: dict[str, list] = defaultdict(list)
+    rows = ProbeStatus.objects.exclude(outcome="").values_list("probe__service__name", "outcome")
+    for name, outcome in rows:
+        health[name].append(outcome)
+    return {name: outcome_worst(outcomes) for name, outcomes in health.items()}
+
+
+def service_uptime_map(*, days: int = 30, now: datetime | None = None) -> dict[str, float]:
+    """Service name -> measured availability over `days` (all its probes' runs), from hourly rollups."""
+    now = now or timezone.now()
+    rows = (ProbeRollup.objects.filter(period=RollupPeriod.HOUR, bucket__gte=now - timedelta(days=days))
+            .values("probe__service__name").annotate(runs=Sum("count"), failed=Sum("down")))
+    return {row["probe__service__name"]: 1 - row["failed"] / row["runs"] for row in rows if row["runs"]}
+
+
+def probe_counts() -> dict[str, int]:
+    """How many probe statuses are up, degraded, down or not yet run (dashboard cards)."""
+    counts = dict.fromkeys([*ProbeOutcome.values, ""], 0)
+    for row in ProbeStatus.objects.values("outcome").annotate(n=Count("id")).order_by():
+        counts[row["outcome"]] = row["n"]
+    return counts

@@ -1,0 +1,232 @@
+"""Probe writes: materialise declarations, dispatch due runs, record results, roll up and prune.
+
+The flow of a run: beat -> `probes_dispatch` picks due probes (skipping rows another dispatcher holds)
+and queues one task per location and batch -> the worker's `probe_batch_run` claims the slot
+(conditional UPDATE, so a redelivered task never runs a probe twice for one slot), runs the specs
+through `topology.probes` and `probe_results_record` writes the results in bulk and moves each
+status forward only (a late result never overwrites a newer one).
+"""
+import uuid
+import zlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Case, CharField, DateTimeField, F, FloatField, JSONField, Q, Value, When
+from django.utils import timezone
+
+from .models import Probe, ProbeResult, ProbeStatus, Service
+from .probes.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec
+
+DISPATCH_LIMIT = 20000
+PROBE_FIELDS = ["kind", "target", "interval", "timeout", "options", "expect", "locations", "description",
+                "next_due_at", "updated_at"]
+
+
+@dataclass(frozen=True, slots=True)
+class DueRun:
+    probe_id: int
+    due_at: datetime
+
+
+def probe_queue(location: str) -> str:
+    return f"probes.{location}"
+
+
+# --- declarations -> rows ----------------------------------------------------------------------
+
+
+def probes_sync(*, services: list[Service], now: datetime) -> None:
+    """Make the Probe and ProbeStatus rows of these services match their declared `probes`."""
+    current = {(p.service_id, p.name): p for p in Probe.objects.filter(service__in=services)}
+    wanted = {(s.id, item["name"]): (s, _declared(item)) for s in services for item in s.probes}
+    Probe.objects.filter(id__in=[p.id for key, p in current.items() if key not in wanted]).delete()
+    planned = [_probe_row(current.get(key), service, declared, now) for key, (service, declared) in wanted.items()]
+    Probe.objects.bulk_create([row for row, change in planned if change == "new"])
+    Probe.objects.bulk_update([row for row, change in planned if change == "changed"], PROBE_FIELDS)
+    _statuses_sync([row for row, _ in planned])
+
+
+def _declared(item: dict) -> ProbeDeclaration:
+    from .probes.spec import probe_declaration_check
+
+    declaration, errors = probe_declaration_check(item)
+    if declaration is None:  # stored declarations were checked on the way in
+        raise ValueError(f"stored probe declaration is invalid: {errors}")
+    return declaration
+
+
+def _probe_row(row: Probe | None, service: Service, declared: ProbeDeclaration, now: datetime) -> tuple[Probe, str]:
+    """The row for a declaration, and whether it is "new", "changed" or "same"."""
+    fields = {"kind": str(declared.kind), "target": declared.target, "interval": declared.interval,
+              "timeout": declared.timeout, "options": declared.options, "expect": declared.expect,
+              "locations": list(declared.locations), "description": declared.description}
+    if row is None:
+        row = Probe(service=service, name=declared.name, created_at=now, **fields)
+        row.next_due_at = now + timedelta(seconds=_phase(f"{service.name}/{declared.name}", declared.interval))
+        return row, "new"
+    if all(getattr(row, name) == value for name, value in fields.items()):
+        return row, "same"
+    row.next_due_at = min(row.next_due_at, now + timedelta(seconds=declared.interval))
+    for name, value in fields.items():
+        setattr(row, name, value)
+    row.updated_at = now
+    return row, "changed"
+
+
+def _phase(key: str, interval: float) -> float:
+    """A stable offset within the interval, so probes declared together do not all run at once."""
+    return zlib.crc32(key.encode()) % max(1, int(interval * 1000)) / 1000
+
+
+def _statuses_sync(rows: list[Probe]) -> None:
+    wanted = {(row.id, location) for row in rows for location in row.locations}
+    have = set(ProbeStatus.objects.filter(probe__in=rows).values_list("probe_id", "location"))
+    stale = have - wanted
+    for probe_id, location in stale:
+        ProbeStatus.objects.filter(probe_id=probe_id, location=location).delete()
+    ProbeStatus.objects.bulk_create([ProbeStatus(probe_id=pid, location=loc) for pid, loc in wanted - have])
+
+
+# --- dispatch ----------------------------------------------------------------------------------
+
+
+def probes_dispatch(*, now: datetime | None = None, limit: int = DISPATCH_LIMIT) -> int:
+    """Queue every due probe once per location; returns how many runs were queued."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        due = list(Probe.objects.select_for_update(skip_locked=True).filter(next_due_at__lte=now)
+                   .order_by("next_due_at").values_list("id", "interval", "locations", "next_due_at")[:limit])
+        if not due:
+            return 0
+        _schedule_advance(due, now)
+        batches = _batches(due)
+        slot = now.replace(microsecond=0)
+        transaction.on_commit(lambda: runs_send(slot=slot, batches=batches))
+    return sum(len(items) for items in batches.values())
+
+
+def _schedule_advance(due: list[tuple], now: datetime) -> None:
+    """Next due = the old due time plus the interval, or a fresh start when the old one fell behind."""
+    whens = [When(id=pid, then=Value(_next_due(due_at, interval, now))) for pid, interval, _, due_at in due]
+    Probe.objects.filter(id__in=[row[0] for row in due]).update(next_due_at=Case(*whens, default=F("next_due_at")))
+
+
+def _next_due(due_at: datetime, interval: float, now: datetime) -> datetime:
+    following = due_at + timedelta(seconds=interval)
+    return following if following > now else now + timedelta(seconds=interval)
+
+
+def _batches(due: list[tuple]) -> dict[str, list[list]]:
+    by_location: dict[str, list[list]] = {}
+    for pid, _, locations, due_at in due:
+        for location in locations:
+            by_location.setdefault(location, []).append([pid, due_at.isoformat()])
+    return by_location
+
+
+def runs_send(*, slot: datetime, batches: dict[str, list[list]]) -> None:
+    """Queue the runs of each location on its own queue, in batches of PROBE_BATCH_SIZE."""
+    from .tasks import probes_run  # the tasks module imports this one
+
+    size = settings.PROBE_BATCH_SIZE
+    for location, items in batches.items():
+        for start in range(0, len(items), size):
+            probes_run.apply_async(args=[location, slot.isoformat(), items[start:start + size]],
+                                   queue=probe_queue(location))
+
+
+def probe_run_now(*, probe: Probe) -> datetime:
+    """Queue one run of this probe at every location now; returns the slot to wait for."""
+    slot = timezone.now()
+    items = [[probe.id, slot.isoformat()]]
+    transaction.on_commit(lambda: runs_send(slot=slot, batches={loc: items for loc in probe.locations}))
+    return slot
+
+
+# --- run and record ----------------------------------------------------------------------------
+
+
+def probe_batch_run(*, location: str, slot: datetime, items: list[list]) -> int:
+    """Claim, run and record one batch; returns how many probes ran (0 for an already-run slot)."""
+    claimed = _slot_claim(location=location, slot=slot, probe_ids=[int(item[0]) for item in items])
+    specs = probe_specs(probe_ids=claimed)
+    if not specs:
+        return 0
+    results = probes_execute(specs=specs, location=location)
+    probe_results_record(location=location, slot=slot, results=results)
+    return len(results)
+
+
+def _slot_claim(*, location: str, slot: datetime, probe_ids: list[int]) -> list[int]:
+    token = uuid.uuid4().hex
+    free = Q(claimed_slot__isnull=True) | Q(claimed_slot__lt=slot)
+    ProbeStatus.objects.filter(free, probe_id__in=probe_ids, location=location).update(
+        claimed_slot=slot, claim_token=token)
+    return list(ProbeStatus.objects.filter(claim_token=token, location=location).values_list("probe_id", flat=True))
+
+
+def probe_specs(*, probe_ids: list[int]) -> list[ProbeSpec]:
+    rows = Probe.objects.filter(id__in=probe_ids).values_list("id", "kind", "target", "timeout", "options", "expect")
+    return [ProbeSpec(key=str(pid), kind=Kind(kind), target=target, timeout=timeout, options=options or {},
+                      expect=expect or {}) for pid, kind, target, timeout, options, expect in rows]
+
+
+def probes_execute(*, specs: list[ProbeSpec], location: str) -> list[RunResult]:
+    from .probes.runner import probes_run
+
+    return probes_run(specs, policy=probe_policy(), concurrency=settings.PROBE_CONCURRENCY, location=location)
+
+
+@lru_cache(maxsize=1)
+def _policy_cached(allowed: tuple, denied: tuple, ca_bundle: str):
+    import ssl
+
+    from .probes.policy import policy_build
+
+    context = ssl.create_default_context()
+    if ca_bundle:
+        context.load_verify_locations(cafile=ca_bundle)
+    return policy_build(allowed=allowed, denied=denied, ssl_context=context)
+
+
+def probe_policy():
+    """The target policy from settings (built once per process: one shared TLS context)."""
+    return _policy_cached(tuple(settings.PROBE_ALLOWED_NETWORKS), tuple(settings.PROBE_DENIED_NETWORKS),
+                          settings.PROBE_CA_BUNDLE)
+
+
+def probe_results_record(*, location: str, slot: datetime, results: list[RunResult]) -> None:
+    """Store raw results (one per probe, location and slot) and move the statuses forward."""
+    ProbeResult.objects.bulk_create([
+        ProbeResult(probe_id=int(r.key), location=location, slot=slot, started_at=r.started_at,
+                    latency_ms=round(r.latency_ms, 3), outcome=str(r.outcome), values=r.values or None,
+                    error=r.error)
+        for r in results
+    ], ignore_conflicts=True)
+    for start in range(0, len(results), 500):
+        _statuses_advance(location=location, slot=slot, results=results[start:start + 500])
+
+
+def _statuses_advance(*, location: str, slot: datetime, results: list[RunResult]) -> None:
+    """One conditional UPDATE: only statuses older than this slot move; `since` changes on a flip."""
+    ids = [int(r.key) for r in results]
+
+    def per_row(value_of, default, output_field=None):
+        whens = [When(probe_id=int(r.key), then=Value(value_of(r), output_field=output_field)) for r in results]
+        return Case(*whens, default=default, output_field=output_field)
+
+    flipped = Case(*[When(Q(probe_id=int(r.key)) & ~Q(outcome=str(r.outcome)), then=Value(r.finished_at))
+                     for r in results], default=F("since"))
+    older = Q(last_slot__isnull=True) | Q(last_slot__lt=slot)
+    ProbeStatus.objects.filter(older, probe_id__in=ids, location=location).update(
+        since=flipped,
+        outcome=per_row(lambda r: str(r.outcome), F("outcome"), CharField()),
+        checked_at=per_row(lambda r: r.finished_at, F("checked_at"), DateTimeField()),
+        latency_ms=per_row(lambda r: round(float(r.latency_ms), 3), F("latency_ms"), FloatField()),
+        error=per_row(lambda r: r.error, F("error"), CharField()),
+        values=per_row(lambda r: r.values, F("values"), output_field=JSONField()),
+        last_slot=Value(slot),
+    )

@@ -1,0 +1,144 @@
+"""Probe pages: the list, one probe with its charts, the form, delete, and "probe now" with progress."""
+from datetime import UTC, datetime, timedelta
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponseBadRequest
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+from kombu.exceptions import OperationalError
+
+from .authentication import ui_actor
+from .filtersets import ProbeFilterSet
+from .models import Probe, Service
+from .probe_charts import latency_figure, uptime_heatmap
+from .probe_forms import DETAILS_EXAMPLES, ProbeForm
+from .probe_selectors import (
+    probe_get,
+    probe_queryset,
+    probe_results_recent,
+    probe_latency_series,
+    probe_uptime_grid,
+    probe_uptimes,
+)
+from .probe_services import probe_run_now, probe_queue
+from .probes.spec import target_redacted
+from .registration import RegistrationConflict, registration_apply
+from .selectors import service_spec_of, workers_alive
+from .views import _apply, _page, _require_write
+
+RUN_WAIT = timedelta(seconds=30)
+
+
+@login_required
+def probe_list_view(request):
+    filterset = ProbeFilterSet(request.GET or None, queryset=probe_queryset())
+    page = _page(request, filterset.qs)
+    return render(request, "topology/probe_list.html", {
+        "filter": filterset, "page": page, "uptimes": probe_uptimes(probe_ids=[p.id for p in page]),
+    })
+
+
+def _probe_or_404(name: str, probe: str) -> Probe:
+    found = probe_get(service_name=name, name=probe)
+    if found is None:
+        raise Http404(f"{name} has no probe {probe}")
+    return found
+
+
+@login_required
+def probe_detail(request, name, probe):
+    item = _probe_or_404(name, probe)
+    hours = 168 if request.GET.get("range") == "7d" else 24
+    return render(request, "topology/probe_detail.html", {
+        "service": item.service, "probe": item, "target": target_redacted(item.target),
+        "uptime": probe_uptimes(probe_ids=[item.id])[item.id],
+        "latency_chart": latency_figure(probe_latency_series(probe=item, hours=hours)),
+        "uptime_chart": uptime_heatmap(probe_uptime_grid(probe=item)),
+        "results": probe_results_recent(probe=item, limit=50), "hours": hours,
+        "can_write": ui_actor(request).can_write_team(item.service.team_id),
+    })
+
+
+@login_required
+def probe_create(request, name):
+    return _probe_form_page(request, name, probe=None)
+
+
+@login_required
+def probe_edit(request, name, probe):
+    return _probe_form_page(request, name, probe=probe)
+
+
+def _probe_form_page(request, name: str, *, probe: str | None):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    _require_write(ui_actor(request), service)
+    declared = {item["name"]: item for item in service.probes}
+    if probe and probe not in declared:
+        raise Http404(f"{name} has no probe {probe}")
+    initial = ProbeForm.initial_for(declared[probe]) if probe else None
+    form = ProbeForm(request.POST or None, taken=set(declared) - {probe}, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        new = form.declaration.as_manifest()
+        probes = [new if item["name"] == probe else item for item in service.probes] if probe else [*service.probes, new]
+        if _apply(request, form, service_spec_of(service=service, probes=probes)):
+            messages.success(request, f"Probe {new['name']} {'saved' if probe else 'added'}; it runs within its interval.")
+            return redirect("probe-detail", name=service.name, probe=new["name"])
+    return render(request, "topology/probe_form.html", {
+        "form": form, "service": service, "probe": probe, "examples": DETAILS_EXAMPLES,
+    })
+
+
+@login_required
+def probe_delete(request, name, probe):
+    service = get_object_or_404(Service.objects.select_related("team"), name=name)
+    _require_write(ui_actor(request), service)
+    if probe not in {item["name"] for item in service.probes}:
+        raise Http404(f"{name} has no probe {probe}")
+    if request.method == "POST":
+        probes = [item for item in service.probes if item["name"] != probe]
+        try:
+            registration_apply(specs=[service_spec_of(service=service, probes=probes)], actor=ui_actor(request))
+        except RegistrationConflict as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, f"Probe {probe} deleted with its history.")
+        return redirect("service-detail", name=service.name)
+    return render(request, "topology/confirm_delete.html", {
+        "object_label": f"probe {service.name}/{probe}",
+        "consequences": ["its results, rollups and uptime history are deleted with it"],
+        "cancel_url": service.get_absolute_url(),
+    })
+
+
+@login_required
+@require_POST
+def probe_run(request, name, probe):
+    item = _probe_or_404(name, probe)
+    _require_write(ui_actor(request), item.service)
+    context = {"probe": item, "workers": workers_alive()}
+    try:
+        context["slot"] = probe_run_now(probe=item)
+    except OperationalError as exc:
+        context["broker_error"] = str(exc)
+    return render(request, "topology/_probe_run.html", context)
+
+
+@login_required
+def probe_run_status(request, name, probe):
+    item = _probe_or_404(name, probe)
+    try:
+        slot = datetime.fromisoformat(request.GET.get("slot", ""))
+        slot = slot if slot.tzinfo else slot.replace(tzinfo=UTC)
+    except ValueError:
+        return HttpResponseBadRequest("slot must be the ISO time that probe now returned")
+    statuses = list(item.statuses.all())
+    done = [status for status in statuses if status.last_slot and status.last_slot >= slot]
+    return render(request, "topology/_probe_run.html", {
+        "probe": item, "slot": slot, "done": done, "finished": len(done) == len(statuses), "total": len(statuses),
+        "waiting": [status.location for status in statuses if status not in done],
+        "expired": timezone.now() - slot > RUN_WAIT, "queues": [probe_queue(loc) for loc in item.locations],
+        "workers": workers_alive(),
+    })
