@@ -188,3 +188,23 @@ def test_it_prunes_by_retention(team, settings):
 def test_it_takes_nearest_rank_percentiles():
     values = sorted(range(1, 101))
     assert (percentile(values, 0.5), percentile(values, 0.95), percentile([7], 0.95)) == (50, 95, 7)
+
+
+def test_it_builds_both_charts_from_real_series(team):
+    import json
+
+    from topology.probe_charts import latency_figure, uptime_heatmap
+    from topology.probe_selectors import probe_latency_series, probe_uptime_grid
+
+    register(probes=[probe()])
+    row = Probe.objects.get()
+    _history(row.id, minutes=150, down_every=5)
+    now = T0 + timedelta(hours=2, minutes=40)
+    probe_rollups_update(now=now)
+    series = probe_latency_series(probe=row, now=now)
+    assert len(series["default"]) >= 150
+    latency = json.loads(latency_figure(series))
+    assert latency["data"][1]["fillcolor"].startswith("rgba(")
+    grid = probe_uptime_grid(probe=row, days=2, now=now)
+    assert grid["grid"][-1][12] == pytest.approx(0.8)
+    assert json.loads(uptime_heatmap(grid))["data"][0]["z"][-1][12] == 80.0

@@ -23,6 +23,11 @@ def _empty(figure: go.Figure, text: str) -> None:
     figure.update_yaxes(visible=False)
 
 
+def _translucent(colour: str, alpha: float = 0.2) -> str:
+    red, green, blue = (int(colour[index:index + 2], 16) for index in (1, 3, 5))
+    return f"rgba({red},{green},{blue},{alpha})"
+
+
 def latency_figure(series: dict[str, list]) -> str:
     """series: {location: [(time, p50, p95), ...]} -> p50 lines with a p95 band per location."""
     figure = go.Figure()
@@ -33,7 +38,7 @@ def latency_figure(series: dict[str, list]) -> str:
                                     name=f"{location} p95", showlegend=False, hoverinfo="skip"))
         figure.add_trace(go.Scatter(x=times, y=[point[1] for point in points], mode="lines", name=location,
                                     line={"color": colour, "width": 1.6}, fill="tonexty",
-                                    fillcolor=colour + "33", customdata=[point[2] for point in points],
+                                    fillcolor=_translucent(colour), customdata=[point[2] for point in points],
                                     hovertemplate="%{x}<br>p50 %{y:.1f} ms · p95 %{customdata:.1f} ms"
                                                   f"<extra>{location}</extra>"))
     _layout(figure, height=260, xaxis={"gridcolor": GRID, "tickfont": {"color": MUTED}},
