@@ -7,9 +7,9 @@ LOCATION_COLOURS = ("#5b8ad8", "#d8875b", "#5bb08a", "#9a74d4", "#c25b8a", "#8a9
 UPTIME_SCALE = [[0.0, "#c0392b"], [0.9, "#e6a23c"], [0.99, "#b5d99c"], [1.0, "#2e9d5b"]]
 
 
-def _layout(figure: go.Figure, *, height: int, **axes) -> None:
+def _layout(figure: go.Figure, *, height: int, left: int = 56, **axes) -> None:
     figure.update_layout(
-        template="none", height=height, margin={"l": 56, "r": 16, "t": 8, "b": 40},
+        template="none", height=height, margin={"l": left, "r": 16, "t": 8, "b": 40},
         font={"family": FONT, "size": 12, "color": TEXT},
         paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         hoverlabel={"font": {"family": FONT, "size": 12}, "bgcolor": "#ffffff", "bordercolor": GRID},
@@ -57,8 +57,9 @@ def uptime_heatmap(data: dict) -> str:
         colorbar={"title": {"text": "%"}, "thickness": 10},
         hovertemplate="%{y} %{x} UTC<br>uptime %{z}%<extra></extra>",
     ))
-    _layout(figure, height=120 + 12 * len(data["days"]), xaxis={"fixedrange": True, "tickfont": {"color": MUTED}},
-            yaxis={"autorange": "reversed", "fixedrange": True, "tickfont": {"color": MUTED, "size": 10}})
+    _layout(figure, height=120 + 12 * len(data["days"]), left=84, xaxis={"fixedrange": True, "tickfont": {"color": MUTED}},
+            yaxis={"type": "category", "autorange": "reversed", "fixedrange": True,
+                   "tickfont": {"color": MUTED, "size": 10}})
     if not any(cell is not None for row in data["grid"] for cell in row):
         _empty(figure, "No hourly rollups yet: the first appears after a full hour of runs")
     return figure.to_json()

@@ -8,7 +8,7 @@ from .probes.spec import COMMON_KEYS, ProbeDeclaration, probe_declaration_check,
 
 FIELD_OF_POINTER = {"/name": "name", "/type": "type", "/target": "target", "/interval": "interval",
                     "/timeout": "timeout", "/locations": "locations", "/description": "description"}
-DETAILS_HELP = "Kind-specific settings and expectations as YAML, e.g. `queue: orders` and `expect: {min_consumers: 1}`."
+DETAILS_HELP = "Kind-specific settings and expectations as YAML, e.g. queue: orders, and expect: {min_consumers: 1}."
 DETAILS_EXAMPLES = {
     ProbeKind.HTTP: "method: GET\nexpect:\n  status: [200]\n  body_contains: ok\n  max_latency_ms: 500",
     ProbeKind.TCP: "expect:\n  max_latency_ms: 200",

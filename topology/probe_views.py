@@ -1,6 +1,7 @@
 """Probe pages: the list, one probe with its charts, the form, delete, and "probe now" with progress."""
 from datetime import UTC, datetime, timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -30,6 +31,7 @@ from .selectors import service_spec_of, workers_alive
 from .views import _apply, _page, _require_write
 
 RUN_WAIT = timedelta(seconds=30)
+RECENT_RUNS = 20
 
 
 @login_required
@@ -57,7 +59,8 @@ def probe_detail(request, name, probe):
         "uptime": probe_uptimes(probe_ids=[item.id])[item.id],
         "latency_chart": latency_figure(probe_latency_series(probe=item, hours=hours)),
         "uptime_chart": uptime_heatmap(probe_uptime_grid(probe=item)),
-        "results": probe_results_recent(probe=item, limit=50), "hours": hours,
+        "results": probe_results_recent(probe=item, limit=RECENT_RUNS), "hours": hours,
+        "retention_hours": settings.PROBE_RAW_RETENTION_HOURS,
         "can_write": ui_actor(request).can_write_team(item.service.team_id),
     })
 
