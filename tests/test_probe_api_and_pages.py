@@ -200,3 +200,11 @@ def test_it_reports_progress_and_a_missing_worker(client, maintainer, declared, 
 def test_it_answers_healthz(client, db):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json()["status"] == "ok"
+
+
+def test_it_counts_probe_states_on_the_dashboard(client, maintainer, declared):
+    client.force_login(maintainer)
+    probe_results_record(location="default", slot=T0, results=[RunResult(
+        key=str(declared["jobs"].id), outcome=Outcome.DOWN, latency_ms=1, started_at=T0, finished_at=T0)])
+    page = client.get("/").content.decode()
+    assert "1 down" in page and "1 not run" in page and "?state=down" in page

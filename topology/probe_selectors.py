@@ -129,7 +129,7 @@ def service_uptime_map(*, days: int = 30, now: datetime | None = None) -> dict[s
 
 def probe_counts() -> dict[str, int]:
     """How many probe statuses are up, degraded, down or not yet run (dashboard cards)."""
-    counts = dict.fromkeys([*ProbeOutcome.values, ""], 0)
+    counts = dict.fromkeys([*ProbeOutcome.values, "unknown"], 0)
     for row in ProbeStatus.objects.values("outcome").annotate(n=Count("id")).order_by():
-        counts[row["outcome"]] = row["n"]
+        counts[row["outcome"] or "unknown"] = row["n"]
     return counts

@@ -24,7 +24,7 @@ from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .forms import InteractionForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
-from .probe_selectors import probes_of_service
+from .probe_selectors import probe_counts, probes_of_service
 from .registration import RegistrationConflict, RegistrationForbidden, RegistrationInvalid, registration_apply
 from .selectors import (
     teams_writable_by,
@@ -92,6 +92,7 @@ def dashboard(request):
         "mismatches": mismatches_worst_first(limit=15),
         "mismatch_counts": mismatch_counts(),
         "findings": findings_current(),
+        "probes": probe_counts(),
     })
 
 
