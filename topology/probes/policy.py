@@ -1,0 +1,148 @@
+"""Which addresses a probe may connect to: names are resolved once and every candidate is checked.
+
+A probe connects to the address `address_resolve` returns, never to the name again, so a name that
+later (or also) points at a link-local or cloud metadata address cannot be used to reach it.
+"""
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import ssl
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+Resolver = Callable[[str, int], Awaitable[list[str]]]
+
+ALWAYS_DENIED: tuple[Network, ...] = tuple(ipaddress.ip_network(text) for text in (
+    "169.254.0.0/16",       # IPv4 link-local, cloud metadata (169.254.169.254)
+    "fe80::/10",            # IPv6 link-local
+    "fd00:ec2::254/128",    # AWS metadata over IPv6
+    "0.0.0.0/8",            # "this network": 0.0.0.0 reaches the local host
+    "::/128",               # IPv6 unspecified
+    "64:ff9b::a9fe:0/112",  # 169.254.0.0/16 through a NAT64 gateway
+))
+REFUSED = "refused by the probe target policy"
+
+
+class TargetRefused(Exception):
+    """The target's address is not one the probe target policy lets a probe connect to."""
+
+
+@dataclass(frozen=True)
+class TargetPolicy:
+    """Allowed and denied networks (empty `allowed` = any address not denied), resolver and TLS context."""
+
+    allowed: tuple[Network, ...] = ()
+    denied: tuple[Network, ...] = ()
+    resolver: Resolver | None = None
+    ssl_context: ssl.SSLContext | None = None
+
+
+def policy_build(*, allowed: Iterable[str] = (), denied: Iterable[str] = (), **kw) -> TargetPolicy:
+    """A policy from network texts such as "10.0.0.0/8" or "::1"; ValueError names a bad one."""
+    return TargetPolicy(allowed=_networks(allowed), denied=_networks(denied), **kw)
+
+
+def _networks(texts: Iterable[str]) -> tuple[Network, ...]:
+    """Parse network texts, naming the first that is not a network."""
+    networks = []
+    for text in texts:
+        try:
+            networks.append(ipaddress.ip_network(str(text).strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{text!r} is not an IP network (e.g. 10.0.0.0/8 or fd00::/8)") from None
+    return tuple(networks)
+
+
+def policy_ssl_context(policy: TargetPolicy) -> ssl.SSLContext:
+    """The one client TLS context probes share (certificate and host name verification on)."""
+    return policy.ssl_context or _default_ssl_context()
+
+
+@cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """Built once: loading the CA store is far too slow to do per probe."""
+    return ssl.create_default_context()
+
+
+async def address_resolve(policy: TargetPolicy, host: str, port: int) -> str:
+    """Resolve `host` once and return the first address the policy allows; TargetRefused otherwise."""
+    host = host.strip("[]")
+    if _literal(host) is not None:
+        reason = _literal_refusal(policy, host)
+        if reason:
+            raise TargetRefused(f"{host}: {REFUSED}: {reason}")
+        return host
+    candidates = await _resolved(policy, host, port)
+    return _first_allowed(policy, host, candidates)
+
+
+@lru_cache(maxsize=4096)
+def _literal(host: str) -> Address | None:
+    """The address when `host` is an IP literal (cached: the fast path for literal targets)."""
+    try:
+        return ipaddress.ip_address(host)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
+def _literal_refusal(policy: TargetPolicy, host: str) -> str:
+    """refusal_reason for an IP literal, cached per policy (the fast path: no resolution at all)."""
+    return refusal_reason(policy, _literal(host))
+
+
+async def _resolved(policy: TargetPolicy, host: str, port: int) -> list[str]:
+    """Every address the name resolves to, in resolver order, without repeats."""
+    if policy.resolver is not None:
+        found = await policy.resolver(host, port)
+    else:
+        infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        found = [info[4][0] for info in infos]
+    return list(dict.fromkeys(found))
+
+
+def _first_allowed(policy: TargetPolicy, host: str, candidates: list[str]) -> str:
+    """The first candidate the policy allows; TargetRefused saying why each was refused."""
+    if not candidates:
+        raise TargetRefused(f"{host} resolves to no address")
+    reasons = []
+    for candidate in candidates:
+        address = _literal(candidate)
+        reason = "not an IP address" if address is None else refusal_reason(policy, address)
+        if not reason:
+            return candidate
+        reasons.append(f"{candidate}: {reason}")
+    raise TargetRefused(f"{host} resolves only to addresses {REFUSED}: {'; '.join(reasons)}")
+
+
+def refusal_reason(policy: TargetPolicy, address: Address) -> str:
+    """Why the policy refuses `address`, or "" when it is allowed."""
+    forms = _forms(address)
+    always = _inside(forms, ALWAYS_DENIED)
+    if always:
+        return f"{always} (link-local, cloud metadata or unspecified) is always denied"
+    denied = _inside(forms, policy.denied)
+    if denied:
+        return f"in the denied network {denied}"
+    if policy.allowed and not _inside(forms, policy.allowed):
+        return "not in any allowed network"
+    return ""
+
+
+def _inside(forms: tuple[Address, ...], networks: tuple[Network, ...]) -> Network | None:
+    """The first network holding any form of the address."""
+    for network in networks:
+        if any(form.version == network.version and form in network for form in forms):
+            return network
+    return None
+
+
+def _forms(address: Address) -> tuple[Address, ...]:
+    """The address and, for an IPv4-mapped IPv6 address (::ffff:a.b.c.d), its IPv4 form too."""
+    mapped = getattr(address, "ipv4_mapped", None)
+    return (address, mapped) if mapped is not None else (address,)

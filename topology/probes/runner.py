@@ -1,0 +1,182 @@
+"""Run many probes at once and turn what each measured into an outcome.
+
+Each kind's module has `async def probe(spec, attempt) -> (values, problem)`: the measured numbers
+and a non-empty problem text when the target is down. Thresholds (`max_*`, `min_consumers`,
+`cert_expiry_days`) are applied here, the same way for every kind. A run never raises: a timeout,
+a refused address or any exception becomes a `down` result.
+"""
+from __future__ import annotations
+
+import asyncio
+import importlib
+import operator
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from time import perf_counter
+from urllib.parse import unquote, urlsplit
+
+from .policy import TargetPolicy, TargetRefused
+from .spec import (DEFAULT_LOCATION, OUTCOME_RANK, Kind, Outcome, ProbeResult, ProbeSpec, duration_text,
+                   error_trimmed, target_redacted)
+
+Measured = tuple[dict, str]
+Probe = Callable[[ProbeSpec, "Attempt"], Awaitable[Measured]]
+
+PROBE_MODULES = {
+    Kind.HTTP: "http", Kind.TCP: "tcp", Kind.GRPC: "grpc_health", Kind.RABBITMQ_QUEUE: "rabbitmq",
+    Kind.NATS_CONSUMER: "nats", Kind.REDIS: "redis_probe",
+}
+DEFAULT_EXPECT = {Kind.RABBITMQ_QUEUE: {"min_consumers": 1}}
+LATENCY = "latency_ms"
+MIN_SECRET = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Limit:
+    """One threshold: `expect[key]` compared with `values[value]`; a breach gives `outcome`."""
+
+    key: str
+    value: str
+    breached: Callable[[float, float], bool]
+    word: str
+    outcome: Outcome
+
+
+LIMITS = {limit.key: limit for limit in (
+    Limit("max_latency_ms", LATENCY, operator.gt, "above", Outcome.DEGRADED),
+    Limit("max_ready", "ready", operator.gt, "above", Outcome.DEGRADED),
+    Limit("max_pending", "pending", operator.gt, "above", Outcome.DEGRADED),
+    Limit("max_ack_pending", "ack_pending", operator.gt, "above", Outcome.DEGRADED),
+    Limit("max_redelivered", "redelivered", operator.gt, "above", Outcome.DEGRADED),
+    Limit("max_length", "length", operator.gt, "above", Outcome.DEGRADED),
+    Limit("cert_expiry_days", "cert_days", operator.lt, "within", Outcome.DEGRADED),
+    Limit("min_consumers", "consumers", operator.lt, "below", Outcome.DOWN),
+)}
+
+
+class Attempt:
+    """One probe's run: the policy, where it runs from, and when it started to connect."""
+
+    __slots__ = ("policy", "location", "connected_at")
+
+    def __init__(self, policy: TargetPolicy, location: str) -> None:
+        self.policy = policy
+        self.location = location
+        self.connected_at: float | None = None
+
+    def connecting(self) -> None:
+        """Mark the start of the latency: just before the first connect."""
+        if self.connected_at is None:
+            self.connected_at = perf_counter()
+
+
+async def probes_run_async(specs: Sequence[ProbeSpec], *, policy: TargetPolicy, concurrency: int = 256,
+                           location: str = DEFAULT_LOCATION) -> list[ProbeResult]:
+    """Run the probes, at most `concurrency` at a time; one result per spec, in the input order."""
+    specs = list(specs)
+    _modules_loaded(specs)
+    results: list[ProbeResult | None] = [None] * len(specs)
+    pending = iter(enumerate(specs))
+
+    async def worker() -> None:
+        for index, spec in pending:
+            results[index] = await probe_run(spec, policy=policy, location=location)
+
+    await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(specs))))))
+    return results
+
+
+def _modules_loaded(specs: list[ProbeSpec]) -> None:
+    """Import the kinds' modules before any probe starts, so no import stalls a measured probe."""
+    for kind in {spec.kind for spec in specs}:
+        try:
+            _probe_for(kind)
+        except ValueError:
+            continue
+
+
+def probes_run(specs: Sequence[ProbeSpec], *, policy: TargetPolicy, concurrency: int = 256,
+               location: str = DEFAULT_LOCATION) -> list[ProbeResult]:
+    """probes_run_async on a fresh event loop, for synchronous callers (a Celery task)."""
+    return asyncio.run(probes_run_async(specs, policy=policy, concurrency=concurrency, location=location))
+
+
+async def probe_run(spec: ProbeSpec, *, policy: TargetPolicy, location: str = DEFAULT_LOCATION) -> ProbeResult:
+    """Run one probe within its timeout and judge it; never raises (except on cancellation)."""
+    attempt = Attempt(policy, location)
+    started_at = datetime.now(UTC)
+    began = perf_counter()
+    values, problem = await _measured(spec, attempt)
+    ended = perf_counter()
+    latency_ms = round((ended - (attempt.connected_at or began)) * 1000, 3)
+    outcome, error = _judged(spec, values, problem, latency_ms)
+    return ProbeResult(key=spec.key, outcome=outcome, latency_ms=latency_ms, started_at=started_at,
+                       finished_at=datetime.now(UTC), values=values, error=_error_text(error, spec.target))
+
+
+async def _measured(spec: ProbeSpec, attempt: Attempt) -> Measured:
+    """What the kind's probe measured, or the problem that stopped it."""
+    try:
+        probe = _probe_for(spec.kind)
+        async with asyncio.timeout(spec.timeout):
+            return await probe(spec, attempt)
+    except TimeoutError:
+        return {}, f"timed out after {duration_text(spec.timeout)}"
+    except TargetRefused as exc:
+        return {}, str(exc)
+    except Exception as exc:  # noqa: BLE001 - any failure of the target or the library means down
+        return {}, exception_text(exc)
+
+
+@cache
+def _probe_for(kind: str) -> Probe:
+    """The kind's probe function, imported on first use (gRPC, pika, NATS and Redis load slowly)."""
+    try:
+        module = PROBE_MODULES[Kind(kind)]
+    except ValueError:
+        raise ValueError(f"unknown probe kind {kind!r}") from None
+    return importlib.import_module(f"{__package__}.{module}").probe
+
+
+def exception_text(exc: BaseException) -> str:
+    """An exception as "Type: message" (just the type when the message is empty)."""
+    text = str(exc).strip()
+    name = type(exc).__name__
+    return f"{name}: {text}" if text else name
+
+
+def _judged(spec: ProbeSpec, values: dict, problem: str, latency_ms: float) -> tuple[Outcome, str]:
+    """The outcome and the (untrimmed) error text from a problem (down) and the thresholds."""
+    outcome, notes = (Outcome.DOWN, [problem]) if problem else (Outcome.UP, [])
+    expect = {**DEFAULT_EXPECT[spec.kind], **spec.expect} if spec.kind in DEFAULT_EXPECT else spec.expect
+    for key, bound in expect.items():
+        limit = LIMITS.get(key)
+        if limit is None or not isinstance(bound, (int, float)) or isinstance(bound, bool):
+            continue
+        value = latency_ms if limit.value == LATENCY else values.get(limit.value)
+        if value is not None and limit.breached(value, bound):
+            notes.append(f"{limit.value}={value} {limit.word} {key}={bound}")
+            outcome = max(outcome, limit.outcome, key=OUTCOME_RANK.__getitem__)
+    return outcome, "; ".join(notes)
+
+
+def _error_text(error: str, target: str) -> str:
+    """The error with the target's password hidden (before trimming, so no part of it is left), trimmed."""
+    return error_trimmed(_scrubbed(error, target)) if error else ""
+
+
+def _scrubbed(error: str, target: str) -> str:
+    """The error with the target's password (if any) replaced."""
+    if not error or "@" not in target:
+        return error
+    error = error.replace(target, target_redacted(target))
+    try:
+        password = urlsplit(target).password
+    except ValueError:
+        return error
+    for secret in {password or "", unquote(password or "")}:
+        if len(secret) >= MIN_SECRET:
+            error = error.replace(secret, "***")
+    return error
