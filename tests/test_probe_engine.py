@@ -1,5 +1,4 @@
 """The probe engine against real servers on loopback: HTTP(S), TCP, the target policy and the runner."""
-import asyncio
 import ssl
 from datetime import UTC, datetime, timedelta
 
@@ -7,8 +6,8 @@ import pytest
 import trustme
 
 from tests.probe_servers import HttpServer, closed_port, fixed_resolver
-from topology.probes import (ALWAYS_DENIED, TargetPolicy, TargetRefused, address_resolve, policy_build, probe_run,
-                             probes_run, probes_run_async)
+from topology.probes import (ALWAYS_DENIED, TargetPolicy, TargetRefused, address_resolve, coroutine_run,
+                             policy_build, probe_run, probes_run, probes_run_async)
 from topology.probes.spec import MAX_ERROR, Kind, Outcome, ProbeSpec
 
 REFUSED = "refused by the probe target policy"
@@ -247,13 +246,13 @@ def test_it_connects_to_the_checked_address_of_a_made_up_name(server):
 
 def test_it_skips_refused_candidates_and_uses_the_first_allowed_one():
     resolver = fixed_resolver({"mixed.test": ["169.254.169.254", "fe80::1", "127.0.0.1", "127.0.0.2"]})
-    address = asyncio.run(address_resolve(TargetPolicy(resolver=resolver), "mixed.test", 80))
+    address = coroutine_run(address_resolve(TargetPolicy(resolver=resolver), "mixed.test", 80))
     assert address == "127.0.0.1"
 
 
 def test_it_does_not_resolve_an_ip_literal():
     resolver = fixed_resolver({})
-    assert asyncio.run(address_resolve(TargetPolicy(resolver=resolver), "[::1]", 80)) == "::1"
+    assert coroutine_run(address_resolve(TargetPolicy(resolver=resolver), "[::1]", 80)) == "::1"
     assert resolver.lookups == []
 
 
@@ -273,7 +272,7 @@ def test_it_rejects_a_target_in_the_deny_list(server):
 def test_it_denies_mapped_ipv6_forms_through_ipv4_lists():
     policy = policy_build(denied=["10.0.0.0/8"])
     with pytest.raises(TargetRefused, match="denied network 10.0.0.0/8"):
-        asyncio.run(address_resolve(policy, "::ffff:10.1.2.3", 80))
+        coroutine_run(address_resolve(policy, "::ffff:10.1.2.3", 80))
 
 
 def test_it_rejects_a_bad_network_text():
@@ -331,6 +330,6 @@ def test_it_runs_inside_a_running_loop(server):
         return await probes_run_async([http(server.url("/json"))], policy=POLICY), await probe_run(
             http(server.url("/status/500")), policy=POLICY)
 
-    [up], down = asyncio.run(scenario())
+    [up], down = coroutine_run(scenario())
     assert (up.outcome, down.outcome) == (Outcome.UP, Outcome.DOWN)
     assert up.values == {"status": 200}

@@ -1,5 +1,4 @@
 """The probe engine against gRPC (in process), RabbitMQ, NATS JetStream and Redis on this machine."""
-import asyncio
 import ssl
 import uuid
 
@@ -11,7 +10,7 @@ import trustme
 
 from tests.probe_servers import (NOT_SERVING, SERVING, closed_port, fixed_resolver, grpc_server, resp_server,
                                  service_url)
-from topology.probes import TargetPolicy, policy_build, probes_run, probes_run_async
+from topology.probes import TargetPolicy, coroutine_run, policy_build, probes_run, probes_run_async
 from topology.probes.spec import Kind, Outcome, ProbeSpec
 
 POLICY = policy_build()
@@ -37,7 +36,7 @@ def grpc_results(statuses, services):
                      for name, options in services.items()]
             return await probes_run_async(specs, policy=POLICY)
 
-    return {result.key: result for result in asyncio.run(scenario())}
+    return {result.key: result for result in coroutine_run(scenario())}
 
 
 def test_it_handles_grpc_health_statuses():
@@ -73,7 +72,7 @@ def test_it_handles_grpc_over_tls_verifying_the_original_host_name():
             untrusted = await probes_run_async(specs[:1], policy=TargetPolicy(resolver=resolver))
             return trusted + untrusted
 
-    trusted, wrong_name, untrusted = asyncio.run(scenario())
+    trusted, wrong_name, untrusted = coroutine_run(scenario())
     assert (trusted.outcome, trusted.values, trusted.error) == (Outcome.UP, {"status": "SERVING"}, "")
     assert (wrong_name.outcome, untrusted.outcome) == (Outcome.DOWN, Outcome.DOWN)
     assert wrong_name.error.startswith("UNAVAILABLE") and untrusted.error.startswith("UNAVAILABLE")
@@ -180,9 +179,9 @@ def nats_stream():
         await client.jetstream().delete_stream(stream)
         await client.close()
 
-    asyncio.run(setup())
+    coroutine_run(setup())
     yield url, stream
-    asyncio.run(teardown())
+    coroutine_run(teardown())
 
 
 def nats_spec(url: str, expect=None, **options) -> ProbeSpec:
@@ -298,7 +297,7 @@ def test_it_handles_rediss_verifying_the_original_host_name():
             specs = [redis_spec(f"rediss://{host}:{port}/0") for host in ("cache.test", "other.test")]
             return await probes_run_async(specs, policy=policy), commands
 
-    (trusted, wrong_name), commands = asyncio.run(scenario())
+    (trusted, wrong_name), commands = coroutine_run(scenario())
     assert (trusted.outcome, trusted.error) == (Outcome.UP, "")
     assert [b"PING"] in commands
     assert wrong_name.outcome == Outcome.DOWN

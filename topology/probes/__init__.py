@@ -1,8 +1,8 @@
 """Probes: declared as plain data (spec), checked against the target policy, run concurrently (runner)."""
 from .policy import ALWAYS_DENIED, TargetPolicy, TargetRefused, address_resolve, policy_build
-from .runner import probe_run, probes_run, probes_run_async
+from .runner import coroutine_run, probe_run, probes_run, probes_run_async
 
 __all__ = [
     "ALWAYS_DENIED", "TargetPolicy", "TargetRefused", "address_resolve", "policy_build",
-    "probe_run", "probes_run", "probes_run_async",
+    "coroutine_run", "probe_run", "probes_run", "probes_run_async",
 ]

@@ -11,6 +11,7 @@ import asyncio
 import importlib
 import operator
 from collections.abc import Awaitable, Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -100,7 +101,18 @@ def _modules_loaded(specs: list[ProbeSpec]) -> None:
 def probes_run(specs: Sequence[ProbeSpec], *, policy: TargetPolicy, concurrency: int = 256,
                location: str = DEFAULT_LOCATION) -> list[ProbeResult]:
     """probes_run_async on a fresh event loop, for synchronous callers (a Celery task)."""
-    return asyncio.run(probes_run_async(specs, policy=policy, concurrency=concurrency, location=location))
+    return coroutine_run(probes_run_async(specs, policy=policy, concurrency=concurrency, location=location))
+
+
+def coroutine_run(coroutine: Awaitable):
+    """Run a coroutine to its end from synchronous code, even where this thread already runs a loop
+    (then on a fresh loop in a helper thread, since asyncio.run refuses to nest)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="probes") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def probe_run(spec: ProbeSpec, *, policy: TargetPolicy, location: str = DEFAULT_LOCATION) -> ProbeResult:
