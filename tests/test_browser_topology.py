@@ -206,6 +206,8 @@ def test_a_thousand_services_collapse_into_teams_that_open_on_a_click(page, live
     expect(page.locator(".topo-collapsed-note")).to_contain_text("More than 150 services")
     expect(page.locator("#topology-diagram g.node")).to_have_count(21)  # 20 team folders and the legend
     expect(page.locator("h2", has_text="Diagram")).to_contain_text("1,000 services")
+    # Fitted to the canvas, the graph of folders is drawn large enough to read its 14pt labels.
+    assert page.evaluate("topologyZoom.getSizes().realZoom") >= 0.6
     screenshot(page, "topology_1000_collapsed")
 
     folder = node(page, "team:team-03")

@@ -191,3 +191,72 @@ def test_it_collapses_placeholders_too_and_expands_them_by_name():
     assert '"team:(placeholders)"' in collapsed and "?expand=(placeholders)" in collapsed and '"ghost1"' not in collapsed
     opened = rendering.dot_source(t, rendering.View(collapse_over=20, expand=frozenset({"(placeholders)"})))
     assert '"ghost1"' in opened and '"team:alpha"' in opened
+
+
+# --- the team-level overview -----------------------------------------------------------------------
+
+
+def teams_system():
+    """alpha, beta, gamma and two placeholders: links of every kind between them, and inside alpha."""
+    teams = {"a1": "alpha", "a2": "alpha", "b1": "beta", "b2": "beta", "g1": "gamma", "ghost": None, "ghost2": None}
+    links = [
+        call("a1", "a2"),  # inside alpha: not in the overview
+        call("a1", "b1", mismatch="info"), call("a2", "b2", name="x", style="grpc", mismatch="warning"),
+        call("a1", "b2", name="y", mismatch="error", deliberate=True),  # settled: counted, not mismatched
+        event("a1", "b1", channel="orders"), event("a2", "b1", channel="orders", name="e2"),
+        Link(source="b1", target="g1", interaction="later"),  # undecided
+        call("g1", "ghost", mismatch="error"), call("b1", "ghost2"),
+        call("ghost", "ghost2"),  # placeholders among themselves: not in the overview
+    ]
+    return topo(*links, teams=teams)
+
+
+def test_the_overview_counts_links_between_teams_by_kind_with_the_worst_unsettled_mismatch():
+    overview = graph.overview_of(teams_system())
+    assert overview.teams == {"alpha": 2, "beta": 2, "gamma": 1, None: 2} and overview.size == 7
+    assert overview.links == {
+        ("alpha", "beta", "sync"): graph.TeamLinks(count=3, mismatched=2, worst="warning"),
+        ("alpha", "beta", "async"): graph.TeamLinks(count=2),
+        ("beta", "gamma", "undecided"): graph.TeamLinks(count=1),
+        ("gamma", None, "sync"): graph.TeamLinks(count=1, mismatched=1, worst="error"),
+        ("beta", None, "sync"): graph.TeamLinks(count=1),
+    }
+
+
+def test_the_overview_is_drawn_as_the_collapsed_whole_system():
+    t = teams_system()
+    collapsed = rendering.dot_source(t, rendering.View(collapse_over=5))
+    assert collapsed == rendering.overview_dot(graph.overview_of(t))
+    assert '"team:(placeholders)" [label="placeholders\\n2 services"' in collapsed
+    assert 'label="3", penwidth="2.2", color="#e07b00"' in collapsed  # alpha -> beta sync: worst a warning
+    svg = dot_ok(collapsed)
+    assert "?expand=gamma" in svg
+
+
+def test_a_graph_of_team_folders_is_laid_out_by_force_and_a_view_with_services_left_to_right():
+    t = teams_system()
+    folders = rendering.dot_source(t, rendering.View(collapse_over=5))
+    opened = rendering.dot_source(t, rendering.View(collapse_over=5, expand=frozenset({"alpha"})))
+    small = rendering.dot_source(t)
+    assert "layout=neato" in folders and "splines=false" in folders and "rankdir=LR" not in folders
+    assert "rankdir=LR" in opened and "layout=neato" not in opened and '"a1"' in opened
+    assert "rankdir=LR" in small and "layout=neato" not in small
+    dot_ok(opened)
+
+
+def test_only_the_strongest_team_links_are_drawn_ties_broken_by_name():
+    import random
+
+    rng = random.Random(7)
+    teams = [f"t{index:02d}" for index in range(30)]
+    groups = {(f"team:{a}", f"team:{b}", kind): graph.TeamLinks(rng.choice([1, 2, 3, 5, 8]))
+              for a in teams for b in teams if a != b for kind in ("sync", "async") if rng.random() < 0.2}
+    assert len(groups) > rendering.GROUP_EDGE_BUDGET
+    expected = sorted(sorted(groups.items(), key=lambda item: (-item[1].count, item[0]))[:rendering.GROUP_EDGE_BUDGET])
+    assert rendering._strongest(groups) == expected
+    overview = graph.Overview(teams=dict.fromkeys(teams, 1),
+                              links={(a.removeprefix("team:"), b.removeprefix("team:"), kind): found
+                                     for (a, b, kind), found in groups.items()})
+    source = rendering.overview_dot(overview)
+    assert source.count(" -> ") == rendering.GROUP_EDGE_BUDGET
+    assert f"{len(groups) - rendering.GROUP_EDGE_BUDGET} weaker team links not drawn" in source

@@ -168,3 +168,109 @@ def test_it_redraws_after_a_re_evaluation(admin):
     recommendations_refresh(run_id=EvaluationRun.objects.create(ruleset_version="?").id)
     after = admin.get("/api/v1/topology/?format=dot").content.decode()
     assert mismatched not in after and "orders/order-cancelled: rest; recommended request-response" in after
+
+
+# --- the whole system at team level, from aggregates ------------------------------------------------
+
+
+STYLES = [("rest", "", ""), ("grpc", "", ""), ("pubsub", "events", "kafka"), ("queue", "jobs", "rabbitmq"),
+          ("", "", "")]
+
+
+def generated(services: int, interactions: int, seed: int = 5, prefix: str = "svc") -> None:
+    """A random system like bench/topology.py's: teams of about 25 services, interactions of every style
+    with one to three targets (placeholders among them), mismatches of every severity, and accepted
+    overrides on some of them (plus a proposed override and a general decision, which settle nothing)."""
+    import random
+
+    from decisions.models import Decision
+    from topology.actors import actor_for_cli
+    from topology.manifest import InteractionSpec, ServiceSpec
+    from topology.models import Interaction, Team
+    from topology.registration import registration_apply
+
+    rng = random.Random(seed)
+    teams = [f"{prefix}-team-{index:02d}" for index in range(max(1, services // 25))]
+    Team.objects.bulk_create([Team(slug=slug, name=slug) for slug in teams], ignore_conflicts=True)
+    names = [f"{prefix}-{index:04d}" for index in range(services)]
+    pool = names + [f"{prefix}-ghost-{index}" for index in range(max(2, services // 50))]
+    outgoing: dict[str, list] = {name: [] for name in names}
+    for index in range(interactions):
+        source = rng.choice(names)
+        style, channel, broker = rng.choice(STYLES)
+        count = rng.choice([1, 2, 3]) if style in ("pubsub", "") else 1
+        targets = tuple(dict.fromkeys(t for t in rng.sample(pool, count + 1) if t != source))[:count]
+        outgoing[source].append(InteractionSpec(name=f"i{index}", targets=targets, style=style,
+                                                channel=f"{channel}.{index % 7}" if channel else "", broker=broker))
+    specs = [ServiceSpec(name=name, team=teams[position % len(teams)], interactions=tuple(outgoing[name]))
+             for position, name in enumerate(names)]
+    registration_apply(specs=specs, actor=actor_for_cli())
+    items = list(Interaction.objects.filter(source__name__startswith=f"{prefix}-").values_list("pk", flat=True))
+    rng.shuffle(items)
+    sixth = len(items) // 6
+    for severity, part in (("error", items[:sixth]), ("warning", items[sixth:2 * sixth]),
+                           ("info", items[2 * sixth:3 * sixth]), ("", items[3 * sixth:])):
+        Interaction.objects.filter(pk__in=part).update(mismatch=severity)
+    number = (Decision.objects.order_by("-number").values_list("number", flat=True).first() or 0) + 1
+    decisions = [
+        ("accepted", "override", items[:40:3] + items[sixth:sixth + 30:4]),  # errors and warnings
+        ("accepted", "override", items[1:40:5]),  # overlaps the first
+        ("proposed", "override", items[2:40:3]),
+        ("accepted", "general", items[2 * sixth:2 * sixth + 30]),
+    ]
+    for offset, (status, kind, chosen) in enumerate(decisions):
+        decision = Decision.objects.create(number=number + offset, title=f"d{offset}", status=status, kind=kind)
+        decision.interactions.add(*chosen)
+    cache.clear()
+
+
+def test_the_team_overview_from_aggregates_is_the_one_of_the_whole_topology(db):
+    from topology import graph, rendering
+    from topology.selectors import topology_load, topology_overview
+
+    generated(400, 1500)
+    topology = topology_load()
+    overview = topology_overview()
+    assert overview.teams == graph.overview_of(topology).teams and overview.size == len(topology.nodes)
+    assert overview.links == graph.overview_of(topology).links
+    settled = {(topology.nodes[link.source].team, topology.nodes[link.target].team, link.kind)
+               for link in topology.links if link.deliberate and link.mismatch}
+    assert any(key in overview.links for key in settled)  # overrides took part
+    assert {found.worst for found in overview.links.values()} == {"", "info", "warning", "error"}
+    assert None in overview.teams  # the placeholders are a group of their own
+    urls = rendering.Urls(expand="?x={team}")
+    assert rendering.overview_dot(overview, urls) == rendering.dot_source(topology, rendering.View(), urls)
+    assert topology_overview(over=len(topology.nodes)) is None  # not over the limit: drawn one by one
+
+
+def test_the_whole_system_is_drawn_from_aggregates_in_as_many_queries_whatever_its_size(db, staff):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from topology import selectors
+    from topology.rendering import dot_source
+
+    client = APIClient()
+    client.force_login(staff)
+
+    def drawn() -> tuple[str, int]:
+        cache.clear()
+        selectors._current.clear()
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/api/v1/topology/?format=dot")
+        assert response.status_code == 200
+        assert not selectors._current  # the topology was not loaded
+        return response.content.decode(), len(captured)
+
+    generated(200, 500)
+    small, queries = drawn()
+    assert small == dot_source(selectors.topology_load()) and '"team:(placeholders)"' in small
+    with CaptureQueriesContext(connection) as overview_queries:
+        selectors.topology_overview()
+    generated(600, 2500, seed=6, prefix="more")
+    large, more_queries = drawn()
+    assert large == dot_source(selectors.topology_load()) and large != small
+    assert more_queries == queries
+    with CaptureQueriesContext(connection) as captured:
+        selectors.topology_overview()
+    assert len(captured) == len(overview_queries) <= 4

@@ -6,6 +6,7 @@ undecided interactions take part in neither analysis.
 """
 from dataclasses import dataclass, field
 from math import prod
+from typing import NamedTuple
 
 import networkx as nx
 
@@ -58,6 +59,14 @@ class Link:
     def asynchronous(self) -> bool:
         return self.style in ASYNC
 
+    @property
+    def kind(self) -> str:
+        return KIND_OF_STYLE.get(self.style, "undecided")
+
+
+KIND_OF_STYLE = {**dict.fromkeys(SYNC, "sync"), **dict.fromkeys(ASYNC, "async")}  # others: "undecided"
+SEVERITY_RANK = {"": 0, "info": 1, "warning": 2, "error": 3}
+
 
 @dataclass
 class Topology:
@@ -67,6 +76,65 @@ class Topology:
     def team_of(self, name: str) -> str | None:
         node = self.nodes.get(name)
         return node.team if node else None
+
+
+class TeamLinks(NamedTuple):
+    """The links of one kind from one team to another: how many, how many of them have a mismatch
+    that no accepted override settles, and the worst of those mismatches ("" when none)."""
+
+    count: int
+    mismatched: int = 0
+    worst: str = ""
+
+
+@dataclass
+class Overview:
+    """The system at team level: services per team (None: the placeholders), and the links between
+    two different teams per (source team, target team, kind), kind being sync, async or undecided."""
+
+    teams: dict[str | None, int]
+    links: dict[tuple[str | None, str | None, str], TeamLinks] = field(default_factory=dict)
+
+    @property
+    def size(self) -> int:
+        return sum(self.teams.values())
+
+
+def overview_of(topology: Topology) -> Overview:
+    """The team-level overview of a loaded topology (selectors.topology_overview() reads the same from
+    the database with aggregates)."""
+    teams: dict[str | None, int] = {}
+    for node in topology.nodes.values():
+        teams[node.team] = teams.get(node.team, 0) + 1
+    team_of = {name: node.team for name, node in topology.nodes.items()}
+    found: dict = {}
+    for link in topology.links:
+        source, target = team_of[link.source], team_of[link.target]
+        if source != target:
+            link_count(found, (source, target, link.kind), link)
+    return Overview(teams=teams, links=links_counted(found))
+
+
+def link_count(found: dict, key: tuple, link: Link) -> None:
+    """Count a link under `key` (see links_counted)."""
+    counts = found.get(key)
+    if counts is None:
+        counts = found[key] = [0, 0, 0]
+    counts[0] += 1
+    if link.mismatch and not link.deliberate:
+        counts[1] += 1
+        rank = SEVERITY_RANK[link.mismatch]
+        if rank > counts[2]:
+            counts[2] = rank
+
+
+SEVERITY_OF_RANK = {rank: severity for severity, rank in SEVERITY_RANK.items()}
+
+
+def links_counted(found: dict) -> dict[tuple, TeamLinks]:
+    """The links counted by link_count, as TeamLinks per key."""
+    return {key: TeamLinks(count, mismatched, SEVERITY_OF_RANK[rank])
+            for key, (count, mismatched, rank) in found.items()}
 
 
 @dataclass(frozen=True)

@@ -64,7 +64,7 @@ def _expand_url(view: View) -> str:
 
 def _page_dot(stamp: str, topology: graph.Topology, view: View) -> str:
     """The DOT of a view whose team links keep the page's parameters."""
-    return view_dot(stamp, topology, view, Urls(expand=_expand_url(view)))
+    return view_dot(stamp, view, Urls(expand=_expand_url(view)), topology)
 
 
 def _inline_svg(svg: bytes) -> str:

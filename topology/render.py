@@ -5,8 +5,9 @@ import graphviz
 from django.conf import settings
 from django.core.cache import cache
 
-from .graph import Topology
-from .rendering import Urls, View, dot_source
+from .graph import Topology, overview_of
+from .rendering import Urls, View, dot_source, overview_dot
+from .selectors import topology_current, topology_overview
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
@@ -35,11 +36,28 @@ def diagram_render(*, dot: str, fmt: str) -> bytes:
     return rendered
 
 
-def view_dot(stamp: str, topology: Topology, view: View, urls: Urls = Urls()) -> str:
-    """The DOT text of a view, kept per data stamp so that an unchanged topology is not rebuilt."""
+def view_dot(stamp: str, view: View, urls: Urls = Urls(), topology: Topology | None = None) -> str:
+    """The DOT text of a view, kept per data stamp so that an unchanged topology is not rebuilt.
+
+    Without `topology`, the whole-system view of a system over the collapse limit is drawn from
+    team-level aggregates, without loading every service and link; any other view loads the
+    topology of the stamp (once per process) when its text is not cached yet."""
     key = "topology-dot:" + hashlib.sha256(f"{stamp}|{view!r}|{urls!r}".encode()).hexdigest()
     dot = cache.get(key)
     if dot is None:
-        dot = dot_source(topology, view, urls)
+        dot = _dot_of(stamp, view, urls, topology)
         cache.set(key, dot, settings.DIAGRAM_CACHE_SECONDS)
     return dot
+
+
+def _dot_of(stamp: str, view: View, urls: Urls, topology: Topology | None) -> str:
+    if view.whole:
+        if topology is None:
+            overview = topology_overview(over=view.collapse_over)
+        else:
+            overview = overview_of(topology) if len(topology.nodes) > view.collapse_over else None
+        if overview is not None:
+            return overview_dot(overview, urls)
+    if topology is None:
+        topology = topology_current(stamp)[1]
+    return dot_source(topology, view, urls)

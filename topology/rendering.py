@@ -5,9 +5,10 @@ a publisher and its consumers; sync edges are solid and async ones dashed; edges
 agreement with the recommendation and nodes filled by live health. Above a size, teams collapse to
 one node each (expanded on request) so that a thousand services stay readable.
 """
+import heapq
 from dataclasses import dataclass, field
 
-from .graph import Link, Node, Topology, blast_radius, neighbourhood
+from .graph import Link, Node, Overview, TeamLinks, Topology, blast_radius, link_count, links_counted, neighbourhood
 
 COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
 # Edges to or from collapsed teams beyond this many are left out, weakest first: dot's layout time
@@ -30,6 +31,11 @@ class View:
     expand: frozenset[str] = field(default_factory=frozenset)
     collapse_over: int = COLLAPSE_OVER
 
+    @property
+    def whole(self) -> bool:
+        """The whole system as it is drawn by default: no team, service or chain named, none expanded."""
+        return not (self.team or self.focus or self.blast or self.chain or self.expand)
+
 
 @dataclass(frozen=True)
 class Urls:
@@ -47,26 +53,34 @@ def _names(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in str(raw or "").split(",") if part.strip())
 
 
-def view_parse(params, topology: Topology) -> tuple[View, dict[str, str]]:
-    """Query parameters (team, focus, hops, blast, chain, expand) -> a View, and an error per bad one."""
-    errors = {}
-    for key in ("focus", "blast"):
-        if params.get(key) and params[key] not in topology.nodes:
-            errors[key] = f"no service named {params[key]!r}"
-    teams = {node.team for node in topology.nodes.values()}
-    if params.get("team") and params["team"] not in teams:
-        errors["team"] = f"no team named {params['team']!r} with services"
+def view_read(params) -> tuple[View, dict[str, str]]:
+    """Query parameters (team, focus, hops, blast, chain, expand) -> a View, and an error for bad hops;
+    the names in it are not checked (view_parse does that against the topology)."""
     try:
         hops = int(params.get("hops") or 1)
     except ValueError:
         hops = 0
+    errors = {}
     if not 1 <= hops <= MAX_HOPS:
         errors["hops"] = f"hops must be a whole number from 1 to {MAX_HOPS}"
-    chain = _names(params.get("chain", ""))
-    if any(name not in topology.nodes for name in chain):
-        errors["chain"] = "every name in chain must be a service"
     view = View(team=params.get("team") or None, focus=params.get("focus") or None, hops=max(1, min(hops, MAX_HOPS)),
-                blast=params.get("blast") or None, chain=chain, expand=frozenset(_names(params.get("expand", ""))))
+                blast=params.get("blast") or None, chain=_names(params.get("chain", "")),
+                expand=frozenset(_names(params.get("expand", ""))))
+    return view, errors
+
+
+def view_parse(params, topology: Topology) -> tuple[View, dict[str, str]]:
+    """Query parameters (team, focus, hops, blast, chain, expand) -> a View, and an error per bad one."""
+    view, shape_errors = view_read(params)
+    errors = {}
+    for key in ("focus", "blast"):
+        if params.get(key) and params[key] not in topology.nodes:
+            errors[key] = f"no service named {params[key]!r}"
+    if view.team and not any(node.team == view.team for node in topology.nodes.values()):
+        errors["team"] = f"no team named {view.team!r} with services"
+    errors |= shape_errors
+    if any(name not in topology.nodes for name in view.chain):
+        errors["chain"] = "every name in chain must be a service"
     return view, errors
 
 
@@ -96,22 +110,60 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
     shown = view_select(topology, view)
     collapsed = _collapsed_teams(shown, view)
     marks = _marks(topology, view)
-    lines = ['digraph topology {', '  graph [rankdir=LR, fontname="Helvetica", fontsize=11, nodesep=0.35, '
-             'ranksep=0.7, bgcolor="transparent", newrank=true, tooltip="Switchboard topology"];',
-             '  node [fontname="Helvetica", fontsize=11, shape=box, style="rounded,filled", fillcolor="#ffffff", '
-             'color="#5b6475", penwidth=1.2, margin="0.12,0.06"];',
-             '  edge [fontname="Helvetica", fontsize=9, color="#8a94a6", arrowsize=0.7];']
-    lines += _clusters(shown, collapsed, marks, urls)
+    teams_only = bool(collapsed) and all((node.team or "") in collapsed for node in shown.nodes.values())
+    lines = _header(teams_only) + _clusters(shown, collapsed, marks, urls)
     places = _places(shown, collapsed)
     lines += _channels(shown, places)
-    edges, hidden = _edges(shown, places, marks, urls, view)
-    lines += edges
+    edges, groups = _edges(shown, places, marks, urls, view)
+    return _finish(lines + edges, _strongest(groups), len(groups))
+
+
+def overview_dot(overview: Overview, urls: Urls = Urls()) -> str:
+    """The DOT text of the whole system with every team collapsed, from its team-level overview: the
+    same text as dot_source draws for the default view of that system when it is over the limit."""
+    folders = sorted(overview.teams.items(), key=lambda item: item[0] or "")  # the placeholders ("") first
+    lines = _header(teams_only=True) + [_group_node(team or "", size, urls) for team, size in folders]
+    strongest = _strongest(overview.links, lambda key: (_group_id(key[0] or ""), _group_id(key[1] or ""), key[2]))
+    return _finish(lines, strongest, len(overview.links))
+
+
+def _header(teams_only: bool = False) -> list[str]:
+    """The graph's attributes. Services flow left to right (dot). A graph of team folders alone has
+    no such order (teams call each other both ways): it is laid out by force (neato) with straight
+    lines and larger text, so that at fit-to-screen it is about square and its labels can be read;
+    nodes are drawn over the lines that cross them."""
+    layout = ('layout=neato, overlap=false, sep="+6", splines=false, outputorder=edgesfirst' if teams_only else
+              'rankdir=LR, nodesep=0.35, ranksep=0.7, newrank=true')
+    return ['digraph topology {',
+            f'  graph [{layout}, fontname="Helvetica", fontsize=11, bgcolor="transparent", '
+            'tooltip="Switchboard topology"];',
+            f'  node [fontname="Helvetica", fontsize={14 if teams_only else 11}, shape=box, style="rounded,filled", '
+            'fillcolor="#ffffff", color="#5b6475", penwidth=1.2, margin="0.12,0.06"];',
+            f'  edge [fontname="Helvetica", fontsize={11 if teams_only else 9}, color="#8a94a6", arrowsize=0.7];']
+
+
+def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLinks]], groups: int) -> str:
+    """The lines so far, the strongest team links, a note of how many of all `groups` were left out,
+    the legend."""
+    lines += [_group_edge(key, found) for key, found in strongest]
+    hidden = groups - len(strongest)
     if hidden:
         lines.append(f"  label={quote(f'{hidden} weaker team links not drawn: expand a team or focus a service to see them')}; "
                      'labelloc="t"; fontcolor="#5b6475";')
     lines += _legend()
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+def _strongest(groups: dict, place=None) -> list[tuple[tuple[str, str, str], TeamLinks]]:
+    """The GROUP_EDGE_BUDGET groups of links with the highest counts (ties: first by their drawn
+    (source, target, kind)), in that order; `place` turns a key into that drawn triple."""
+    place = place or (lambda key: key)
+    if len(groups) > GROUP_EDGE_BUDGET:  # only the groups as strong as the weakest one kept are ranked
+        least = heapq.nlargest(GROUP_EDGE_BUDGET, (found.count for found in groups.values()))[-1]
+        groups = {key: found for key, found in groups.items() if found.count >= least}
+    ranked = sorted((-found.count, place(key), found) for key, found in groups.items())[:GROUP_EDGE_BUDGET]
+    return sorted((key, found) for _, key, found in ranked)
 
 
 # --- pieces --------------------------------------------------------------------------------------
@@ -167,7 +219,7 @@ def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls) -> 
     lines = []
     for index, (team, members) in enumerate(sorted(by_team.items())):
         if team in collapsed:
-            lines.append(_group_node(team, members, urls))
+            lines.append(_group_node(team, len(members), urls))
             continue
         if team:
             lines.append(f"  subgraph cluster_{index} {{")
@@ -178,10 +230,10 @@ def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls) -> 
     return lines
 
 
-def _group_node(team: str, members: list[Node], urls: Urls) -> str:
+def _group_node(team: str, size: int, urls: Urls) -> str:
     return "  " + quote(_group_id(team)) + " " + _attrs(
-        label=f"{team or 'placeholders'}\n{len(members)} services", shape="folder", fillcolor="#eef2f8",
-        tooltip=f"{team or 'Placeholders'}: {len(members)} services (click to expand)",
+        label=f"{team or 'placeholders'}\n{size} services", shape="folder", fillcolor="#eef2f8",
+        tooltip=f"{team or 'Placeholders'}: {size} services (click to expand)",
         URL=urls.expand.format(team=team or PLACEHOLDERS), target="_top")
 
 
@@ -236,15 +288,17 @@ def _edge_colour(link: Link) -> str:
     return EDGE_COLOUR["ok"] if link.recommended else EDGE_COLOUR[""]
 
 
-def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, view: View) -> tuple[list[str], int]:
-    """The edge lines, and how many team links were left out to keep the layout fast and legible."""
+def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls,
+           view: View) -> tuple[list[str], dict[tuple[str, str, str], TeamLinks]]:
+    """The edge lines between services and channels, and the links to or from collapsed teams merged
+    per (source, target, kind)."""
     chain_pairs = set(zip(view.chain, view.chain[1:]))
     lines, drawn, groups = [], set(), {}
     for link in shown.links:
         source, target = places[link.source], places[link.target]
         if source != link.source or target != link.target:
             if source != target:
-                _group_count(groups, (source, target, _kind(link)), link)
+                link_count(groups, (source, target, link.kind), link)
             continue
         colour = _edge_colour(link)
         tooltip = f"{link.source}/{link.interaction}: {link.style or 'undecided'}"
@@ -269,39 +323,24 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, vie
             continue
         drawn.add(key)
         lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(
-            style=KIND_STYLE[_kind(link)], label=SYNC_LABEL.get(link.style), **attrs))
-    strongest = sorted(groups.items(), key=lambda item: (-item[1]["count"], item[0]))[:GROUP_EDGE_BUDGET]
-    return lines + [_group_edge(key, found) for key, found in sorted(strongest)], len(groups) - len(strongest)
+            style=KIND_STYLE[link.kind], label=SYNC_LABEL.get(link.style), **attrs))
+    return lines, links_counted(groups)
 
 
 KIND_STYLE = {"sync": "solid", "async": "dashed", "undecided": "dotted"}
 KIND_WORDS = {"sync": "sync calls", "async": "async messages", "undecided": "undecided interactions"}
-SEVERITY_RANK = {"": 0, "info": 1, "warning": 2, "error": 3}
 
 
-def _kind(link: Link) -> str:
-    return "sync" if link.sync else "async" if link.asynchronous else "undecided"
-
-
-def _group_count(groups: dict, key: tuple, link: Link) -> None:
-    found = groups.setdefault(key, {"count": 0, "worst": "", "mismatched": 0})
-    found["count"] += 1
-    if link.mismatch and not link.deliberate:
-        found["mismatched"] += 1
-        if SEVERITY_RANK[link.mismatch] > SEVERITY_RANK[found["worst"]]:
-            found["worst"] = link.mismatch
-
-
-def _group_edge(key: tuple, found: dict) -> str:
+def _group_edge(key: tuple, found: TeamLinks) -> str:
     """One edge for all the links of one kind between a collapsed team and another node."""
     source, target, kind = key
-    count = found["count"]
+    count = found.count
     tooltip = f"{count} {KIND_WORDS[kind]} from {source.removeprefix('team:')} to {target.removeprefix('team:')}"
-    if found["mismatched"]:
-        tooltip += f"; {found['mismatched']} with a mismatch (worst: {found['worst']})"
+    if found.mismatched:
+        tooltip += f"; {found.mismatched} with a mismatch (worst: {found.worst})"
     return f"  {quote(source)} -> {quote(target)} " + _attrs(
         style=KIND_STYLE[kind], label=str(count), penwidth=f"{min(1 + count.bit_length() * 0.6, 5):.1f}",
-        color=EDGE_COLOUR[found["worst"]] if found["worst"] else EDGE_COLOUR["ok"], tooltip=tooltip)
+        color=EDGE_COLOUR[found.worst] if found.worst else EDGE_COLOUR["ok"], tooltip=tooltip)
 
 
 def _legend() -> list[str]:

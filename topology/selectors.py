@@ -1,9 +1,12 @@
-import hashlib
 """Reads: query sets with their joins done up front, and plain data for the write path."""
+import hashlib
+from collections import Counter
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import Count, F, Max, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (Case, Count, F, Max, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery,
+                              Value, When)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -179,25 +182,40 @@ def _slo(labels: dict) -> float | None:
 def topology_stamp() -> str:
     """A fingerprint of everything the topology shows, from a few aggregates: any registration,
     deletion, re-evaluation or decision changes it."""
+    with connection.cursor() as cursor:
+        cursor.execute(_stamp_sql())
+        parts = cursor.fetchone()
+    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+
+
+def _stamp_sql() -> str:
+    """One statement of scalar subqueries, one aggregate each: every count or maximum is then read
+    from an index, not a table scan, in one round trip."""
     from decisions.models import Decision
 
-    # One aggregate per query: each count or maximum is then read from an index, not a table scan.
-    parts = [
-        Service.objects.count(), Service.objects.aggregate(at=Max("updated_at")),
-        Interaction.objects.count(), Interaction.objects.aggregate(at=Max("updated_at")),
-        Interaction.objects.aggregate(at=Max("recommended_at")),
-        InteractionTarget.objects.count(), Decision.interactions.through.objects.count(),
-        Decision.objects.count(), Decision.objects.aggregate(at=Max("updated_at")),
-    ]
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    name = connection.ops.quote_name
+
+    def count(model) -> str:
+        return f"(SELECT COUNT(*) FROM {name(model._meta.db_table)})"
+
+    def latest(model, field: str) -> str:
+        return f"(SELECT MAX({name(model._meta.get_field(field).column)}) FROM {name(model._meta.db_table)})"
+
+    return "SELECT " + ", ".join([
+        count(Service), latest(Service, "updated_at"),
+        count(Interaction), latest(Interaction, "updated_at"), latest(Interaction, "recommended_at"),
+        count(InteractionTarget), count(Decision.interactions.through),
+        count(Decision), latest(Decision, "updated_at"),
+    ])
 
 
 _current: dict = {}
 
 
-def topology_current() -> tuple[str, "object"]:
-    """(stamp, topology): loaded once per process for each stamp, so unchanged data is not re-read."""
-    stamp = topology_stamp()
+def topology_current(stamp: str | None = None) -> tuple[str, "object"]:
+    """(stamp, topology): loaded once per process for each stamp, so unchanged data is not re-read;
+    `stamp` when the caller has just read it."""
+    stamp = stamp or topology_stamp()
     if stamp not in _current:
         _current.clear()
         _current[stamp] = topology_load()
@@ -220,26 +238,94 @@ def findings_current() -> list:
 
 def topology_load():
     """The whole topology as plain data for graph analysis and rendering (three queries)."""
-    from . import graph
-
-    nodes = {
-        name: graph.Node(name=name, team=team, title=title, lifecycle=lifecycle, availability=_slo(labels),
-                         availability_source="slo" if _slo(labels) is not None else "")
-        for name, team, title, lifecycle, labels in
-        Service.objects.values_list("name", "team__slug", "title", "lifecycle", "labels")
-    }
     from decisions.recommendations import accepted_override_links
 
+    from . import graph
+
+    nodes = {}
+    for name, team, title, lifecycle, labels in Service.objects.values_list("name", "team__slug", "title", "lifecycle",
+                                                                             "labels"):
+        availability = _slo(labels)
+        nodes[name] = graph.Node(name=name, team=team, title=title, lifecycle=lifecycle, availability=availability,
+                                 availability_source="slo" if availability is not None else "")
     overridden = set(accepted_override_links().values_list("interaction_id", flat=True))
-    counts = dict(InteractionTarget.objects.values_list("interaction_id").annotate(n=Count("id")).order_by())
-    rows = InteractionTarget.objects.values_list(
+    rows = list(InteractionTarget.objects.values_list(
         "interaction_id", "interaction__source__name", "service__name", "interaction__name", "interaction__style",
         "interaction__channel", "interaction__broker", "interaction__mismatch", "interaction__recommended_pattern",
-    ).order_by("interaction__source__name", "interaction__name", "position")
+    ).order_by("interaction__source__name", "interaction__name", "position"))
+    counts = Counter(row[0] for row in rows)  # how many targets each interaction has
     links = [
         graph.Link(source=source, target=target, interaction=name, style=style, channel=channel, broker=broker,
                    mismatch=mismatch, recommended=recommended, deliberate=item_id in overridden,
-                   targets=counts.get(item_id, 1))
+                   targets=counts[item_id])
         for item_id, source, target, name, style, channel, broker, mismatch, recommended in rows
     ]
     return graph.Topology(nodes=nodes, links=links)
+
+
+def topology_overview(*, over: int = -1):
+    """The whole system at team level (graph.Overview), the same as graph.overview_of(topology_load())
+    but from aggregates, in as many queries whatever its size (three, four when accepted overrides
+    exist); None when it has no more than `over` services (then it is drawn one by one, and the links
+    are not counted here)."""
+    from . import graph
+
+    teams = _team_sizes()
+    overview = graph.Overview(teams={slug: size for slug, size in teams.values()})
+    if overview.size <= over:
+        return None
+    overview.links = topology_team_links({team_id: slug for team_id, (slug, _) in teams.items()})
+    return overview
+
+
+def _team_sizes() -> dict[int | None, tuple[str | None, int]]:
+    """team id -> (slug, how many services): teams without services are left out, None are the placeholders."""
+    rows = Service.objects.order_by().values_list("team_id", "team__slug").annotate(n=Count("id"))
+    return {team_id: (slug, size) for team_id, slug, size in rows}
+
+
+SEVERITIES = ("error", "warning", "info")  # worst first; "" is no mismatch
+
+
+def topology_team_links(slugs: dict[int | None, str | None]) -> dict:
+    """(source team, target team, kind) -> graph.TeamLinks for the links between two different teams,
+    given the slug of each team id (None: the placeholders): how many, how many with a mismatch that no
+    accepted override settles, and the worst of those. One aggregate over all links, and one over the
+    links of interactions an override settles when there are any."""
+    from decisions.recommendations import accepted_override_links
+
+    from . import graph
+
+    kind = Case(*(When(interaction__style__in=sorted(styles), then=Value(name))
+                  for name, styles in (("sync", graph.SYNC), ("async", graph.ASYNC))), default=Value("undecided"))
+    links = (InteractionTarget.objects.order_by().exclude(interaction__source__team_id=F("service__team_id"))
+             .annotate(kind=kind).values_list("interaction__source__team_id", "service__team_id", "kind"))
+    per_severity = {f"n_{severity}": Count("id", filter=Q(interaction__mismatch=severity)) for severity in SEVERITIES}
+    overrides = accepted_override_links()
+    settled = {}
+    if overrides.exists():
+        settling = links.filter(interaction_id__in=overrides.values("interaction_id"),
+                                interaction__mismatch__in=SEVERITIES)
+        for source, target, kind, severity, n in _rows(settling.annotate(severity=F("interaction__mismatch"),
+                                                                         n=Count("*"))):
+            settled[source, target, kind, severity] = n
+    found = {}
+    for source, target, kind, n, *flagged in _rows(links.annotate(n=Count("*"), **per_severity)):
+        if source == target:  # the placeholders among themselves (the query drops a team's own links)
+            continue
+        if settled:
+            flagged = [count - settled.get((source, target, kind, severity), 0)
+                       for severity, count in zip(SEVERITIES, flagged)]
+        errors, warnings, infos = flagged
+        found[slugs[source], slugs[target], kind] = graph.TeamLinks(
+            n, errors + warnings + infos, "error" if errors else "warning" if warnings else "info" if infos else "")
+    return found
+
+
+def _rows(queryset) -> list[tuple]:
+    """The rows of a query set as the database returns them: an aggregate over thousands of groups
+    is read without Django's per-value conversions (counts and ids need none)."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()

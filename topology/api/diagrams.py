@@ -11,8 +11,8 @@ from ..authentication import api_actor
 from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from ..models import Team
 from ..render import FORMATS, RenderError, diagram_render, view_dot
-from ..rendering import View, view_parse, view_select
-from ..selectors import findings_current, interaction_target_names, topology_current
+from ..rendering import View, view_parse, view_read, view_select
+from ..selectors import findings_current, interaction_target_names, topology_current, topology_stamp
 
 MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
 VIEW_PARAMETERS = [
@@ -58,11 +58,15 @@ class TopologyView(APIView):
         fmt = request.query_params.get("format", "svg")
         if fmt not in (*FORMATS, "dot", "json"):
             raise exceptions.ValidationError({"format": "format must be svg, png, dot or json"})
-        stamp, topology = topology_current()
-        view = view_from(request.query_params, topology)
-        if fmt == "json":
-            return Response(_topology_json(topology, view))
-        dot = view_dot(stamp, topology, view)
+        view, errors = view_read(request.query_params)
+        if errors or fmt == "json" or not view.whole:
+            stamp, topology = topology_current()
+            view = view_from(request.query_params, topology)
+            if fmt == "json":
+                return Response(_topology_json(topology, view))
+            dot = view_dot(stamp, view, topology=topology)
+        else:  # the whole system names nothing to check: large, it is drawn without loading every link
+            dot = view_dot(topology_stamp(), view)
         if fmt == "dot":
             return _download(dot.encode(), "text/vnd.graphviz; charset=utf-8", "topology.dot")
         try:
