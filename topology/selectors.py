@@ -13,7 +13,19 @@ from django.utils import timezone
 from .actors import Actor
 from .choices import TeamRole, Via
 from .manifest import InteractionSpec, ServiceSpec
-from .models import ApiToken, AuditEvent, Interaction, InteractionTarget, Service, Team, TeamMembership, WorkerHeartbeat
+from .models import (
+    ApiToken,
+    AuditEvent,
+    Interaction,
+    InteractionTarget,
+    ProbeStatus,
+    RollupMark,
+    Service,
+    Team,
+    TeamMembership,
+    WorkerHeartbeat,
+)
+from .probe_selectors import service_health_map, service_uptime_map
 
 
 def actor_for_user(*, user, via: str = Via.UI) -> Actor:
@@ -206,6 +218,7 @@ def _stamp_sql() -> str:
         count(Interaction), latest(Interaction, "updated_at"), latest(Interaction, "recommended_at"),
         count(InteractionTarget), count(Decision.interactions.through),
         count(Decision), latest(Decision, "updated_at"),
+        count(ProbeStatus), latest(ProbeStatus, "since"), latest(RollupMark, "through"),
     ])
 
 
@@ -236,6 +249,13 @@ def findings_current() -> list:
     return _findings[stamp]
 
 
+def _availability(measured: float | None, declared: float | None) -> tuple[float | None, str]:
+    """Measured uptime (30 days of probe runs) where there is some, else the declared SLO."""
+    if measured is not None:
+        return measured, "measured"
+    return (declared, "slo") if declared is not None else (None, "")
+
+
 def topology_load():
     """The whole topology as plain data for graph analysis and rendering (three queries)."""
     from decisions.recommendations import accepted_override_links
@@ -243,11 +263,12 @@ def topology_load():
     from . import graph
 
     nodes = {}
+    health, measured = service_health_map(), service_uptime_map()
     for name, team, title, lifecycle, labels in Service.objects.values_list("name", "team__slug", "title", "lifecycle",
                                                                              "labels"):
-        availability = _slo(labels)
+        availability, source = _availability(measured.get(name), _slo(labels))
         nodes[name] = graph.Node(name=name, team=team, title=title, lifecycle=lifecycle, availability=availability,
-                                 availability_source="slo" if availability is not None else "")
+                                 availability_source=source, health=health.get(name, ""))
     overridden = set(accepted_override_links().values_list("interaction_id", flat=True))
     rows = list(InteractionTarget.objects.values_list(
         "interaction_id", "interaction__source__name", "service__name", "interaction__name", "interaction__style",

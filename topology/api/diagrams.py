@@ -41,7 +41,7 @@ def _topology_json(topology: graph.Topology, view: View) -> dict:
     shown = view_select(topology, view)
     return {
         "nodes": [{"name": n.name, "team": n.team, "placeholder": n.placeholder, "availability": n.availability,
-                   "health": n.health or None} for n in shown.nodes.values()],
+                   "availability_source": n.availability_source or None, "health": n.health or None} for n in shown.nodes.values()],
         "links": [{"source": l.source, "target": l.target, "interaction": l.interaction, "style": l.style or None,
                    "channel": l.channel or None, "broker": l.broker or None, "mismatch": l.mismatch or None,
                    "recommended": l.recommended or None, "deliberate": l.deliberate} for l in shown.links],
