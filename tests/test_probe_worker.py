@@ -4,17 +4,14 @@ The worker consumes the queue of a location of this test run's own (probes.t<pid
 sharing the broker cannot take its tasks.
 """
 import os
-import subprocess
-import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from django.conf import settings
 from django.utils import timezone
 
-from tests.test_celery import database_url
+from tests.celery_helpers import worker_start, worker_stop
 from topology.actors import actor_for_cli
 from topology.manifest import ServiceSpec
 from topology.models import Probe, ProbeResult, ProbeStatus, Team
@@ -49,18 +46,9 @@ def target():
 
 @pytest.fixture
 def probe_worker(transactional_db):
-    env = {**os.environ, "DATABASE_URL": database_url(), "SWITCHBOARD_VAR_DIR": str(settings.VAR_DIR)}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "webapp", "worker", "--pool", "solo", "--loglevel", "WARNING",
-         "-n", f"probe-worker-{LOCATION}@%h", "-Q", f"probes.{LOCATION}", "--without-gossip", "--without-mingle",
-         "--without-heartbeat"],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = worker_start(queue=f"probes.{LOCATION}", name=f"probe-worker-{LOCATION}")
     yield process
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    worker_stop(process)
 
 
 @pytest.fixture
@@ -91,7 +79,7 @@ def test_it_runs_probe_now_in_a_real_worker_and_the_page_shows_it(declared, prob
 
     user = User.objects.create_user("ops", password="pw", is_staff=True, is_superuser=True)
     client.force_login(user)
-    page = client.post(f"/services/orders/probes/health/run/").content.decode()
+    page = client.post("/services/orders/probes/health/run/").content.decode()
     assert "Running health" in page
     wait_for(lambda: ProbeStatus.objects.filter(probe=declared, outcome="up").exists(), probe_worker)
     status = ProbeStatus.objects.get(probe=declared)

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import (Case, Count, F, Max, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery,
+from django.db.models import (Case, Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery,
                               Value, When)
 from django.db.models.functions import Coalesce
 from django.utils import timezone

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from .policy import address_resolve
-from .spec import ProbeSpec, duration_text, host_port
+from .policy import host_port_resolve
+from .spec import ProbeSpec, duration_text
 
 if TYPE_CHECKING:
     from .runner import Attempt, Measured
@@ -23,11 +23,7 @@ CHANNEL_OPTIONS = (("grpc.use_local_subchannel_pool", 1), ("grpc.enable_retries"
 
 async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
     """Ask the health service about `service` (default "": the whole server)."""
-    parts = host_port(spec.target)
-    if parts is None:
-        return {}, f"target {spec.target!r} is not host:port"
-    host, port = parts
-    address = await address_resolve(attempt.policy, host, port)
+    host, address, port = await host_port_resolve(attempt.policy, spec.target)
     service = spec.options.get("service", "")
     attempt.connecting()
     tls = _credentials(attempt.policy.ssl_context) if spec.options.get("tls", False) else None

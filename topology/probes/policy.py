@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from .spec import host_port
+
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -79,6 +81,15 @@ async def address_resolve(policy: TargetPolicy, host: str, port: int) -> str:
         return host
     candidates = await _resolved(policy, host, port)
     return _first_allowed(policy, host, candidates)
+
+
+async def host_port_resolve(policy: TargetPolicy, target: str) -> tuple[str, str, int]:
+    """(host, checked address, port) of a host:port target; ValueError when it is not one."""
+    parts = host_port(target)
+    if parts is None:
+        raise ValueError(f"target {target!r} is not host:port")
+    host, port = parts
+    return host, await address_resolve(policy, host, port), port
 
 
 @lru_cache(maxsize=4096)

@@ -136,7 +136,7 @@ async def _measured(spec: ProbeSpec, attempt: Attempt) -> Measured:
             return await probe(spec, attempt)
     except TimeoutError:
         return {}, f"timed out after {duration_text(spec.timeout)}"
-    except TargetRefused as exc:
+    except (TargetRefused, ValueError) as exc:  # refused, or a target the kind cannot read
         return {}, str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of the target or the library means down
         return {}, exception_text(exc)

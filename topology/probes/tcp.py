@@ -6,8 +6,8 @@ import errno
 import socket
 from typing import TYPE_CHECKING
 
-from .policy import address_resolve
-from .spec import ProbeSpec, host_port
+from .policy import host_port_resolve
+from .spec import ProbeSpec
 
 if TYPE_CHECKING:
     from .runner import Attempt, Measured
@@ -18,11 +18,7 @@ IN_PROGRESS = frozenset({errno.EINPROGRESS, errno.EALREADY, errno.EWOULDBLOCK})
 
 async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
     """Open and close a TCP connection to the checked address."""
-    parts = host_port(spec.target)
-    if parts is None:
-        return {}, f"target {spec.target!r} is not host:port"
-    host, port = parts
-    address = await address_resolve(attempt.policy, host, port)
+    _, address, port = await host_port_resolve(attempt.policy, spec.target)
     attempt.connecting()
     (await socket_connected(address, port)).close()
     return {}, ""
