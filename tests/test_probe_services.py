@@ -161,7 +161,7 @@ def test_it_reads_uptime_from_hours_and_the_minutes_after_them(team):
     probe_rollups_update(now=now)
     uptime = probe_uptimes(probe_ids=[row.id], now=now)[row.id]
     assert uptime["24h"] == pytest.approx(0.75, abs=0.01)
-    assert service_uptime_map(now=now) == {"orders": 0.75}
+    assert service_uptime_map() == {"orders": 0.75}
 
 
 def test_it_shows_the_worst_state_of_a_service(team, settings):

@@ -215,6 +215,7 @@ class FlowStep(models.Model):
 class Probe(models.Model):
     """A probe as scheduled: materialised from its service's declared `probes` (the one source of truth)."""
 
+    id = models.AutoField(primary_key=True)  # 4-byte keys: they repeat in millions of result rows
     service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="probe_rows")
     name = models.CharField(max_length=63)
     kind = models.CharField(max_length=20, choices=ProbeKind.choices)
@@ -226,6 +227,9 @@ class Probe(models.Model):
     locations = models.JSONField(default=list)
     description = models.CharField(max_length=500, blank=True)
     next_due_at = models.DateTimeField(db_index=True)
+    # Runs and down runs over the last 30 days, summed from the hourly rollups each hour.
+    runs_30d = models.PositiveIntegerField(default=0)
+    down_30d = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -267,7 +271,9 @@ class ProbeStatus(models.Model):
 class ProbeResult(models.Model):
     """One run of one probe at one location in one slot. Kept for PROBE_RAW_RETENTION."""
 
-    pk = models.CompositePrimaryKey("probe", "location", "slot")
+    # Slot first: rows arrive in time order, so the key's index fills densely, and rollups and
+    # retention read time ranges from it; the probe's own index serves one probe's history.
+    pk = models.CompositePrimaryKey("slot", "probe", "location")
     probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
     location = models.CharField(max_length=32)
     slot = models.DateTimeField(help_text="When the run was due.")
@@ -281,8 +287,9 @@ class ProbeResult(models.Model):
 class ProbeRollup(models.Model):
     """Per-minute or per-hour summary of one probe at one location."""
 
-    pk = models.CompositePrimaryKey("probe", "location", "period", "bucket")
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="rollups")
+    # Probe, period, time: uptime and charts read one probe's buckets in a range; the key covers it.
+    pk = models.CompositePrimaryKey("probe", "period", "bucket", "location")
+    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="rollups", db_index=False)
     location = models.CharField(max_length=32)
     period = models.CharField(max_length=1, choices=RollupPeriod.choices)
     bucket = models.DateTimeField()

@@ -9,12 +9,14 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.db.models import Sum
 from django.utils import timezone
 
 from .choices import ProbeOutcome, RollupPeriod
-from .models import ProbeResult, ProbeRollup, RollupMark
+from .models import Probe, ProbeResult, ProbeRollup, RollupMark
 
 LATE_GRACE = timedelta(seconds=90)
+MONTH = timedelta(days=30)
 PERIOD_LENGTH = {RollupPeriod.MINUTE: timedelta(minutes=1), RollupPeriod.HOUR: timedelta(hours=1)}
 CATCH_UP = {RollupPeriod.MINUTE: timedelta(hours=6), RollupPeriod.HOUR: timedelta(days=3)}
 ROLLUP_FIELDS = ["count", "down", "degraded", "latency_p50", "latency_p95", "last_outcome", "last_values"]
@@ -47,10 +49,21 @@ def _period_update(period: str, now: datetime) -> int:
     end = min(end, start + CATCH_UP[period])
     rows = _rollup_rows(period, start, end)
     ProbeRollup.objects.bulk_create(rows, update_conflicts=True, batch_size=1000,
-                                    unique_fields=["probe", "location", "period", "bucket"],
+                                    unique_fields=["probe", "period", "bucket", "location"],
                                     update_fields=ROLLUP_FIELDS)
     RollupMark.objects.update_or_create(period=period, defaults={"through": end})
+    if period == RollupPeriod.HOUR:
+        probe_month_sums_update(now=end)
     return len(rows)
+
+
+def probe_month_sums_update(*, now: datetime) -> None:
+    """Each probe's runs and down runs over the 30 days before `now` (one scan of the hourly rollups)."""
+    sums = (ProbeRollup.objects.filter(period=RollupPeriod.HOUR, bucket__gte=now - MONTH)
+            .values("probe_id").annotate(runs=Sum("count"), failed=Sum("down")).order_by())
+    rows = [Probe(id=row["probe_id"], runs_30d=row["runs"], down_30d=row["failed"]) for row in sums]
+    Probe.objects.exclude(id__in=[row.id for row in rows]).exclude(runs_30d=0).update(runs_30d=0, down_30d=0)
+    Probe.objects.bulk_update(rows, ["runs_30d", "down_30d"], batch_size=500)
 
 
 def _first_bucket(period: str, end: datetime) -> datetime | None:

@@ -47,16 +47,22 @@ def probe_uptimes(*, probe_ids: list[int], now: datetime | None = None) -> dict[
 
 
 def _window_sums(probe_ids: list[int], now: datetime):
-    """(probe, window, runs, down) from closed hours, plus minutes after the last closed hour."""
+    """(probe, window, runs, down) from closed hours, plus minutes after the last closed hour: one
+    query per period, each window a filtered sum over the probe's own key range."""
     hour_mark = _mark(RollupPeriod.HOUR)
     parts = [(RollupPeriod.HOUR, Q(bucket__lt=hour_mark) if hour_mark else Q())]
     if hour_mark:
         parts.append((RollupPeriod.MINUTE, Q(bucket__gte=hour_mark)))
+    oldest = now - max(UPTIME_WINDOWS.values())
     for period, extra in parts:
+        sums = {}
         for name, length in UPTIME_WINDOWS.items():
-            rows = (ProbeRollup.objects.filter(extra, probe_id__in=probe_ids, period=period, bucket__gte=now - length)
-                    .values("probe_id").annotate(runs=Sum("count"), failed=Sum("down")))
-            yield from ((row["probe_id"], name, row["runs"], row["failed"]) for row in rows)
+            inside = Q(bucket__gte=now - length)
+            sums[f"runs_{name}"], sums[f"down_{name}"] = Sum("count", filter=inside), Sum("down", filter=inside)
+        rows = (ProbeRollup.objects.filter(extra, probe_id__in=probe_ids, period=period, bucket__gte=oldest)
+                .values("probe_id").annotate(**sums).order_by())
+        for row in rows:
+            yield from ((row["probe_id"], name, row[f"runs_{name}"], row[f"down_{name}"]) for name in UPTIME_WINDOWS)
 
 
 def _mark(period: str) -> datetime | None:
@@ -119,12 +125,12 @@ def service_health_map() -> dict[str, str]:
     return {name: outcome_worst(outcomes) for name, outcomes in health.items()}
 
 
-def service_uptime_map(*, days: int = 30, now: datetime | None = None) -> dict[str, float]:
-    """Service name -> measured availability over `days` (all its probes' runs), from hourly rollups."""
-    now = now or timezone.now()
-    rows = (ProbeRollup.objects.filter(period=RollupPeriod.HOUR, bucket__gte=now - timedelta(days=days))
-            .values("probe__service__name").annotate(runs=Sum("count"), failed=Sum("down")))
-    return {row["probe__service__name"]: 1 - row["failed"] / row["runs"] for row in rows if row["runs"]}
+def service_uptime_map() -> dict[str, float]:
+    """Service name -> measured availability over 30 days (all its probes' runs), from the sums the
+    hourly rollup keeps on each probe."""
+    rows = (Probe.objects.filter(runs_30d__gt=0).values("service__name")
+            .annotate(runs=Sum("runs_30d"), failed=Sum("down_30d")).order_by())
+    return {row["service__name"]: 1 - row["failed"] / row["runs"] for row in rows}
 
 
 def probe_counts() -> dict[str, int]:

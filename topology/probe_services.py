@@ -6,6 +6,7 @@ and queues one task per location and batch -> the worker's `probe_batch_run` cla
 through `topology.probes` and `probe_results_record` writes the results in bulk and moves each
 status forward only (a late result never overwrites a newer one).
 """
+import json
 import uuid
 import zlib
 from dataclasses import dataclass
@@ -13,8 +14,8 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 
 from django.conf import settings
-from django.db import transaction
-from django.db.models import Case, CharField, DateTimeField, F, FloatField, JSONField, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from .models import Probe, ProbeResult, ProbeStatus, Service
@@ -109,14 +110,15 @@ def probes_dispatch(*, now: datetime | None = None, limit: int = DISPATCH_LIMIT)
 
 
 def _schedule_advance(due: list[tuple], now: datetime) -> None:
-    """Next due = the old due time plus the interval, or a fresh start when the old one fell behind."""
-    whens = [When(id=pid, then=Value(_next_due(due_at, interval, now))) for pid, interval, _, due_at in due]
-    Probe.objects.filter(id__in=[row[0] for row in due]).update(next_due_at=Case(*whens, default=F("next_due_at")))
-
-
-def _next_due(due_at: datetime, interval: float, now: datetime) -> datetime:
-    following = due_at + timedelta(seconds=interval)
-    return following if following > now else now + timedelta(seconds=interval)
+    """Next due = the old due time plus the interval, or a fresh start when that is already past:
+    one UPDATE per distinct interval (there are few), computed by the database."""
+    by_interval: dict[float, list[int]] = {}
+    for pid, interval, _, _ in due:
+        by_interval.setdefault(interval, []).append(pid)
+    for interval, ids in by_interval.items():
+        step = timedelta(seconds=interval)
+        Probe.objects.filter(id__in=ids).update(next_due_at=Case(
+            When(next_due_at__gt=now - step, then=F("next_due_at") + step), default=Value(now + step)))
 
 
 def _batches(due: list[tuple]) -> dict[str, list[list]]:
@@ -212,22 +214,30 @@ def probe_results_record(*, location: str, slot: datetime, results: list[RunResu
 
 
 def _statuses_advance(*, location: str, slot: datetime, results: list[RunResult]) -> None:
-    """One conditional UPDATE: only statuses older than this slot move; `since` changes on a flip."""
-    ids = [int(r.key) for r in results]
+    """One conditional UPDATE from a list of values: only statuses older than this slot move, and
+    `since` changes only on a flip. (Per-row CASE expressions cost ~1 ms of Python per row.)"""
+    ops, quote = connection.ops, connection.ops.quote_name
+    rows = [(int(r.key), str(r.outcome), ops.adapt_datetimefield_value(r.finished_at), float(r.latency_ms),
+             r.error, json.dumps(r.values or {})) for r in results]
+    first, rest = _VALUES_FIRST[connection.vendor], "(%s, %s, %s, %s, %s, %s)"
+    values = ", ".join([first] + [rest] * (len(rows) - 1))
+    sql = _STATUS_SQL.format(table=quote(ProbeStatus._meta.db_table), values=values, vals=quote("values"))
+    params = [item for row in rows for item in row] + [ops.adapt_datetimefield_value(slot), location,
+                                                        ops.adapt_datetimefield_value(slot)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
-    def per_row(value_of, default, output_field=None):
-        whens = [When(probe_id=int(r.key), then=Value(value_of(r), output_field=output_field)) for r in results]
-        return Case(*whens, default=default, output_field=output_field)
 
-    flipped = Case(*[When(Q(probe_id=int(r.key)) & ~Q(outcome=str(r.outcome)), then=Value(r.finished_at))
-                     for r in results], default=F("since"))
-    older = Q(last_slot__isnull=True) | Q(last_slot__lt=slot)
-    ProbeStatus.objects.filter(older, probe_id__in=ids, location=location).update(
-        since=flipped,
-        outcome=per_row(lambda r: str(r.outcome), F("outcome"), CharField()),
-        checked_at=per_row(lambda r: r.finished_at, F("checked_at"), DateTimeField()),
-        latency_ms=per_row(lambda r: round(float(r.latency_ms), 3), F("latency_ms"), FloatField()),
-        error=per_row(lambda r: r.error, F("error"), CharField()),
-        values=per_row(lambda r: r.values, F("values"), output_field=JSONField()),
-        last_slot=Value(slot),
-    )
+# PostgreSQL types a VALUES list from its first row; SQLite needs no casts.
+_VALUES_FIRST = {
+    "postgresql": "(%s::integer, %s::varchar, %s::timestamptz, %s::double precision, %s::varchar, %s::jsonb)",
+    "sqlite": "(%s, %s, %s, %s, %s, %s)",
+}
+_STATUS_SQL = (
+    "WITH v(probe_id, outcome, finished, latency, error, vals) AS (VALUES {values}) "
+    "UPDATE {table} AS s SET "
+    "since = CASE WHEN s.outcome = v.outcome THEN s.since ELSE v.finished END, "
+    "outcome = v.outcome, checked_at = v.finished, latency_ms = v.latency, error = v.error, "
+    "{vals} = v.vals, last_slot = %s "
+    "FROM v WHERE s.probe_id = v.probe_id AND s.location = %s AND (s.last_slot IS NULL OR s.last_slot < %s)"
+)
