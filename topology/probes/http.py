@@ -1,4 +1,5 @@
-"""HTTP(S) probe: one fresh connection per request with h11, to the address the policy allowed.
+"""HTTP(S) probe: one fresh connection per request, to the address the policy allowed; requests are
+framed by h11 and responses parsed by httptools.
 
 Redirects are followed up to `max_redirects` (default 3), each hop resolved and checked again; a
 redirect whose status is explicitly expected is not followed. Only the first 64 KiB of a body is
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote, urljoin, urlsplit
 
 import h11
+import httptools
 
 from .policy import address_resolve, policy_ssl_context
 from .spec import ProbeSpec, json_path_parts, status_expected
@@ -37,6 +39,7 @@ READ_SIZE = 64 * 1024
 SNIPPET = 120
 SHOWN = 80
 DAY = 86400.0
+INFORMATIONAL = 100
 BODY_EXPECTATIONS = frozenset({"body_contains", "json_path"})
 RESERVED_HEADERS = frozenset({"connection", "content-length", "transfer-encoding"})
 SENSITIVE_HEADERS = frozenset({"authorization", "cookie", "proxy-authorization"})
@@ -124,9 +127,8 @@ async def exchange(request: Request, attempt: Attempt, want_body: bool, expected
     """
     url = request.url
     address = await address_resolve(attempt.policy, url.host, url.port)
-    connection = h11.Connection(h11.CLIENT)
-    data = _request_bytes(connection, request, attempt.location)
-    parser = ResponseParser(connection, want_body, expected)
+    data = _request_bytes(url, request.method, tuple(request.headers.items()), request.body, attempt.location)
+    parser = ResponseParser(want_body, expected)
     attempt.connecting()
     sock = await socket_connected(address, url.port)
     if url.scheme == HTTPS:
@@ -166,43 +168,56 @@ async def _over_tls(sock: socket.socket, host: str, data: bytes, parser: Respons
 
 
 class ResponseParser:
-    """Feeds bytes to h11 until the reply is complete enough: the head, and the body when it is wanted."""
+    """Feeds bytes to httptools (llhttp, in C) until the reply is complete enough: the head, and the
+    body when it is wanted. Interim 1xx responses are skipped."""
 
-    def __init__(self, connection: h11.Connection, want_body: bool, expected: object) -> None:
-        self.connection, self.want_body, self.expected = connection, want_body, expected
+    def __init__(self, want_body: bool, expected: object) -> None:
+        self.want_body, self.expected = want_body, expected
+        self.parser = httptools.HttpResponseParser(self)
         self.reply: Reply | None = None
+        self.location = b""
         self.chunks: list[bytes] = []
         self.size = 0
+        self.complete = False
 
     def feed(self, data: bytes) -> Reply | None:
         """Take what arrived (b"" at the end of the stream); the reply once it is complete enough."""
-        if not data and self.reply is None:
-            raise ConnectionResetError("the server closed the connection without responding")
-        self.connection.receive_data(data)
-        while True:
-            event = self.connection.next_event()
-            if event is h11.NEED_DATA:
-                break
-            if self._take(event):
-                return self._finished(complete=True)
-            if self.size >= BODY_LIMIT:
-                return self._finished(complete=False)
-        if self.reply is not None and not self.want_body:
-            return self._finished(complete=False)
         if not data:
-            raise ConnectionResetError("the server closed the connection before a complete response")
+            if self.reply is None:
+                raise ConnectionResetError("the server closed the connection without responding")
+            return self._finished(complete=self.size <= BODY_LIMIT)  # a body that ends with the connection
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            raise ValueError("the server switched protocols instead of answering") from None
+        except httptools.HttpParserError as exc:
+            raise ValueError(f"malformed HTTP response: {exc}") from None
+        if self.complete or self.size >= BODY_LIMIT:
+            return self._finished(complete=self.complete and self.size <= BODY_LIMIT)
+        if self.size >= BODY_LIMIT or (self.reply is not None and not self.want_body):
+            return self._finished(complete=False)
         return None
 
-    def _take(self, event: h11.Event) -> bool:
-        """Note one event; True at the end of the response."""
-        if isinstance(event, h11.Response):
-            location = next((value for name, value in event.headers if name == b"location"), b"")
-            self.reply = Reply(event.status_code, location.decode("latin-1"), b"", False, None)
-            self.want_body = self.want_body or not status_expected(event.status_code, self.expected)
-        elif isinstance(event, h11.Data):
-            self.chunks.append(bytes(event.data))
-            self.size += len(event.data)
-        return isinstance(event, (h11.EndOfMessage, h11.ConnectionClosed))
+    # httptools callbacks
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if name.lower() == b"location":
+            self.location = value
+
+    def on_headers_complete(self) -> None:
+        status = self.parser.get_status_code()
+        if INFORMATIONAL <= status < 200:
+            self.location = b""
+            return
+        self.reply = Reply(status, self.location.decode("latin-1"), b"", False, None)
+        self.want_body = self.want_body or not status_expected(status, self.expected)
+
+    def on_body(self, body: bytes) -> None:
+        self.chunks.append(body)
+        self.size += len(body)
+
+    def on_message_complete(self) -> None:
+        self.complete = self.reply is not None
 
     def _finished(self, *, complete: bool) -> Reply:
         """The reply with the body collected so far."""
@@ -239,18 +254,18 @@ class TlsReader(asyncio.Protocol):
             self.done.set_result(reply)
 
 
-def _request_bytes(connection: h11.Connection, request: Request, location: str) -> bytes:
-    """The whole request, framed by h11."""
-    head = _head(request.url, request.method, tuple(request.headers.items()), len(request.body), location)
-    data = connection.send(head)
-    if request.body:
-        data += connection.send(h11.Data(data=request.body))
+@lru_cache(maxsize=4096)
+def _request_bytes(url: Url, method: str, extra: tuple[tuple[str, str], ...], body: bytes, location: str) -> bytes:
+    """The whole request, framed and checked by h11 (cached: the same requests go out again and again)."""
+    connection = h11.Connection(h11.CLIENT)
+    data = connection.send(_head(url, method, extra, len(body), location))
+    if body:
+        data += connection.send(h11.Data(data=body))
     return data + connection.send(END)
 
 
-@lru_cache(maxsize=4096)
 def _head(url: Url, method: str, extra: tuple[tuple[str, str], ...], length: int, location: str) -> h11.Request:
-    """The request head (cached: h11 validates every header when an event is made)."""
+    """The request head."""
     merged = {"host": ("Host", url.authority), "user-agent": ("User-Agent", f"{USER_AGENT} ({location})"),
               "accept": ("Accept", "*/*"), "connection": ("Connection", "close")}
     if url.authorization:
