@@ -16,7 +16,8 @@ Prints, in one run:
        (a) in this process: Celery task_always_eager, so each apply_async made by runs_send runs the
            task body (topology.tasks.probes_run -> probe_batch_run) at once, batch after batch, as a
            solo worker would; the time is split into its parts;
-       (b) a real `celery -A webapp worker -Q probes.default --pool solo` process on --broker.
+       (b) a real `celery -A webapp worker -Q probes.default --concurrency 2` (prefork, two processes,
+           as the Procfile of `make run` starts it) on --broker.
   4. dispatch jitter: 1,000 probes due every 10 s (phases spread as registration spreads them).
      probes_dispatch is called once a second for --jitter-seconds, as beat calls it. Batches run in
      the worker of 3(b), or in a thread of this process if it did not start. Lag is the started_at of
@@ -74,6 +75,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 PROBES = 1000
+WORKER_PROCESSES = 2  # the Procfile worker of `make run`: prefork, --concurrency 2
 SERVICES = 10
 QUEUE = "probes.default"
 LOCATION = "default"
@@ -561,8 +563,8 @@ def queue_purge() -> None:
 def celery_worker(folder: str):
     queue_purge()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", QUEUE, "--pool", "solo",
-               "--loglevel", "WARNING", "-n", f"bench-probes-{os.getpid()}@%h", "--without-gossip",
+    command = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", QUEUE, "--pool", "prefork",
+               "--concurrency", str(WORKER_PROCESSES), "--loglevel", "WARNING", "-n", f"bench-probes-{os.getpid()}@%h", "--without-gossip",
                "--without-mingle", "--without-heartbeat"]
     with process("celery-worker", command, folder, env=env) as worker:
         try:
@@ -679,7 +681,7 @@ def jitter(target: str, seconds: int, worker: subprocess.Popen | None, count: in
           f"{len(lags)}; missing: {len(wanted) - len(lags)}")
     if lags:
         print(f"due -> started:      p50 {percentile(lags, 0.5):7.1f} ms   p99 {percentile(lags, 0.99):7.1f} ms   "
-              f"max {max(lags):7.1f} ms  (includes up to 1 s of beat granularity)")
+              f"max {max(lags):7.1f} ms  (batches go out up to 1 s early and each probe waits for its due time)")
         print(f"dispatch -> started: p50 {percentile(from_dispatch, 0.5):7.1f} ms   "
               f"p99 {percentile(from_dispatch, 0.99):7.1f} ms   max {max(from_dispatch):7.1f} ms")
     print(f"probes_dispatch call: p50 {percentile(dispatch_ms, 0.5):.1f} ms, max {max(dispatch_ms):.1f} ms "
@@ -1050,7 +1052,7 @@ def run(args, folder: str) -> None:
                 rounds = worker_rounds(ids, args.repeat, worker, folder)
                 rate = PROBES / statistics.median(rounds)
                 ratio = f" = {rate / reference:.2f}x baseline" if reference else ""
-                print(f"(b) real worker process (celery worker -Q {QUEUE} --pool solo, broker "
+                print(f"(b) real worker (celery worker -Q {QUEUE} --concurrency {WORKER_PROCESSES}, prefork, broker "
                       f"{settings.CELERY_BROKER_URL.split('://')[0]}), time until the 1,000th result is in the "
                       f"database (polled every 10 ms):")
                 print(f"    {statistics.median(rounds) * 1000:7.0f} ms median of {args.repeat} "

@@ -333,3 +333,14 @@ def test_it_runs_inside_a_running_loop(server):
     [up], down = coroutine_run(scenario())
     assert (up.outcome, down.outcome) == (Outcome.UP, Outcome.DOWN)
     assert up.values == {"status": 200}
+
+
+def test_it_holds_each_probe_until_its_due_time(server):
+    import time
+
+    soon = time.time() + 0.3
+    specs = [http(server.url("/ok")), http(server.url("/ok"))]
+    now_result, held = probes_run(specs, policy=POLICY, not_before=[0.0, soon])
+    assert now_result.started_at.timestamp() < soon - 0.1
+    assert held.started_at.timestamp() >= soon - 0.01
+    assert held.outcome == Outcome.UP

@@ -22,6 +22,9 @@ from .models import Probe, ProbeResult, ProbeStatus, Service
 from .probes.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec
 
 DISPATCH_LIMIT = 20000
+# Beat dispatches once a second; probes due within the next second go now and wait in the worker
+# for their own due time, so they start on time rather than up to a second late.
+LOOKAHEAD = timedelta(seconds=1)
 PROBE_FIELDS = ["kind", "target", "interval", "timeout", "options", "expect", "locations", "description",
                 "next_due_at", "updated_at"]
 
@@ -98,7 +101,7 @@ def probes_dispatch(*, now: datetime | None = None, limit: int = DISPATCH_LIMIT)
     """Queue every due probe once per location; returns how many runs were queued."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = list(Probe.objects.select_for_update(skip_locked=True).filter(next_due_at__lte=now)
+        due = list(Probe.objects.select_for_update(skip_locked=True).filter(next_due_at__lte=now + LOOKAHEAD)
                    .order_by("next_due_at").values_list("id", "interval", "locations", "next_due_at")[:limit])
         if not due:
             return 0
@@ -154,11 +157,12 @@ def probe_run_now(*, probe: Probe) -> datetime:
 
 def probe_batch_run(*, location: str, slot: datetime, items: list[list]) -> int:
     """Claim, run and record one batch; returns how many probes ran (0 for an already-run slot)."""
-    claimed = _slot_claim(location=location, slot=slot, probe_ids=[int(item[0]) for item in items])
-    specs = probe_specs(probe_ids=claimed)
+    due = {int(pid): datetime.fromisoformat(when).timestamp() for pid, when in items}
+    claimed = _slot_claim(location=location, slot=slot, probe_ids=list(due))
+    specs = sorted(probe_specs(probe_ids=claimed), key=lambda spec: due[int(spec.key)])
     if not specs:
         return 0
-    results = probes_execute(specs=specs, location=location)
+    results = probes_execute(specs=specs, location=location, not_before=[due[int(spec.key)] for spec in specs])
     probe_results_record(location=location, slot=slot, results=results)
     return len(results)
 
@@ -177,10 +181,11 @@ def probe_specs(*, probe_ids: list[int]) -> list[ProbeSpec]:
                       expect=expect or {}) for pid, kind, target, timeout, options, expect in rows]
 
 
-def probes_execute(*, specs: list[ProbeSpec], location: str) -> list[RunResult]:
+def probes_execute(*, specs: list[ProbeSpec], location: str, not_before: list[float] | None = None) -> list[RunResult]:
     from .probes.runner import probes_run
 
-    return probes_run(specs, policy=probe_policy(), concurrency=settings.PROBE_CONCURRENCY, location=location)
+    return probes_run(specs, policy=probe_policy(), concurrency=settings.PROBE_CONCURRENCY, location=location,
+                      not_before=not_before)
 
 
 @lru_cache(maxsize=1)

@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
-from time import perf_counter
+from time import perf_counter, time
 from urllib.parse import unquote, urlsplit
 
 import uvloop
@@ -34,6 +34,7 @@ PROBE_MODULES = {
 DEFAULT_EXPECT = {Kind.RABBITMQ_QUEUE: {"min_consumers": 1}}
 LATENCY = "latency_ms"
 MIN_SECRET = 4
+MAX_HOLD = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +77,12 @@ class Attempt:
 
 
 async def probes_run_async(specs: Sequence[ProbeSpec], *, policy: TargetPolicy, concurrency: int = 256,
-                           location: str = DEFAULT_LOCATION) -> list[ProbeResult]:
-    """Run the probes, at most `concurrency` at a time; one result per spec, in the input order."""
+                           location: str = DEFAULT_LOCATION,
+                           not_before: Sequence[float] | None = None) -> list[ProbeResult]:
+    """Run the probes, at most `concurrency` at a time; one result per spec, in the input order.
+
+    `not_before` (epoch seconds, one per spec, ascending) holds each probe back until its due time,
+    so a batch sent a little early starts every probe on time."""
     specs = list(specs)
     _modules_loaded(specs)
     results: list[ProbeResult | None] = [None] * len(specs)
@@ -85,10 +90,19 @@ async def probes_run_async(specs: Sequence[ProbeSpec], *, policy: TargetPolicy, 
 
     async def worker() -> None:
         for index, spec in pending:
+            if not_before:
+                await _until(not_before[index])
             results[index] = await probe_run(spec, policy=policy, location=location)
 
     await asyncio.gather(*(worker() for _ in range(max(1, min(concurrency, len(specs))))))
     return results
+
+
+async def _until(moment: float) -> None:
+    """Sleep until an epoch time (at most MAX_HOLD seconds)."""
+    delay = moment - time()
+    if delay > 0:
+        await asyncio.sleep(min(delay, MAX_HOLD))
 
 
 def _modules_loaded(specs: list[ProbeSpec]) -> None:
@@ -101,9 +115,10 @@ def _modules_loaded(specs: list[ProbeSpec]) -> None:
 
 
 def probes_run(specs: Sequence[ProbeSpec], *, policy: TargetPolicy, concurrency: int = 256,
-               location: str = DEFAULT_LOCATION) -> list[ProbeResult]:
+               location: str = DEFAULT_LOCATION, not_before: Sequence[float] | None = None) -> list[ProbeResult]:
     """probes_run_async on a fresh event loop, for synchronous callers (a Celery task)."""
-    return coroutine_run(probes_run_async(specs, policy=policy, concurrency=concurrency, location=location))
+    return coroutine_run(probes_run_async(specs, policy=policy, concurrency=concurrency, location=location,
+                                          not_before=not_before))
 
 
 def coroutine_run(coroutine: Awaitable):
