@@ -208,3 +208,14 @@ def test_it_counts_probe_states_on_the_dashboard(client, maintainer, declared):
         key=str(declared["jobs"].id), outcome=Outcome.DOWN, latency_ms=1, started_at=T0, finished_at=T0)])
     page = client.get("/").content.decode()
     assert "1 down" in page and "1 not run" in page and "?state=down" in page
+
+
+def test_it_keeps_probe_secrets_out_of_the_history(client, maintainer, declared, api):
+    from topology.models import AuditEvent
+
+    changed = {**QUEUE_PROBE, "target": "amqp://guest:n3w-s3cret@127.0.0.1:5672/"}
+    assert post(api, service_doc("orders", probes=[changed, HTTP_PROBE])).status_code == 200
+    stored = str(list(AuditEvent.objects.values_list("changes", flat=True)))
+    assert "s3cret" not in stored and "Bearer abc" not in stored and "guest:***@" in stored
+    client.force_login(maintainer)
+    assert "s3cret" not in client.get("/services/orders/").content.decode()

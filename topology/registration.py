@@ -27,7 +27,7 @@ from .choices import AuditAction, AuditObject
 from .manifest import InteractionSpec, ServiceSpec
 from .models import Interaction, InteractionTarget, Service, Team
 from .probe_services import probes_sync
-from .probes.spec import probe_unredacted
+from .probes.spec import probe_redacted, probe_unredacted
 
 SERVICE_FIELDS = ("title", "description", "labels", "lifecycle", "language", "repository", "probes")
 INTERACTION_FIELDS = ("description", "style", "channel", "broker", "criteria")
@@ -347,9 +347,17 @@ def _service_event(actor: Actor, item: ServicePlan, before: dict | None, now):
     if item.result == CREATED:
         changes = field_changes(before or {}, _spec_values(item.spec, item.team))
         return audit_event(actor, AuditAction.CREATE, AuditObject.SERVICE, item.spec.name,
-                           service_name=item.spec.name, team_slug=item.team.slug, changes=changes, at=now)
+                           service_name=item.spec.name, team_slug=item.team.slug, changes=_shown(changes), at=now)
     return audit_event(actor, AuditAction.UPDATE, AuditObject.SERVICE, item.spec.name,
-                       service_name=item.spec.name, team_slug=item.team.slug, changes=item.changes, at=now)
+                       service_name=item.spec.name, team_slug=item.team.slug, changes=_shown(item.changes), at=now)
+
+
+def _shown(changes: dict) -> dict:
+    """Changes as the history keeps them: probe secrets (target passwords, secret headers) hidden."""
+    if "probes" not in changes:
+        return changes
+    hidden = [[probe_redacted(probe) for probe in side] if side else side for side in changes["probes"]]
+    return {**changes, "probes": hidden}
 
 
 def _interactions_save(plan: Plan, *, services: dict, actor: Actor, now, events: list) -> set[int]:
