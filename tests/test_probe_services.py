@@ -208,3 +208,12 @@ def test_it_builds_both_charts_from_real_series(team):
     grid = probe_uptime_grid(probe=row, days=2, now=now)
     assert grid["grid"][-1][12] == pytest.approx(0.8)
     assert json.loads(uptime_heatmap(grid))["data"][0]["z"][-1][12] == 80.0
+
+
+def test_it_reads_uptime_from_minutes_before_any_hour_has_closed(team):
+    register(probes=[probe()])
+    row = Probe.objects.get()
+    _history(row.id, minutes=20, down_every=2)
+    now = T0 + timedelta(minutes=25)
+    assert probe_rollups_update(now=now) == {"m": 20, "h": 0}
+    assert probe_uptimes(probe_ids=[row.id], now=now)[row.id]["24h"] == pytest.approx(0.5)

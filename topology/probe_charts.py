@@ -57,9 +57,10 @@ def uptime_heatmap(data: dict) -> str:
         colorbar={"title": {"text": "%"}, "thickness": 10},
         hovertemplate="%{y} %{x} UTC<br>uptime %{z}%<extra></extra>",
     ))
-    _layout(figure, height=120 + 12 * len(data["days"]), left=84, xaxis={"fixedrange": True, "tickfont": {"color": MUTED}},
+    empty = not any(cell is not None for row in data["grid"] for cell in row)
+    _layout(figure, height=140 if empty else 120 + 12 * len(data["days"]), left=84, xaxis={"fixedrange": True, "tickfont": {"color": MUTED}},
             yaxis={"type": "category", "autorange": "reversed", "fixedrange": True,
                    "tickfont": {"color": MUTED, "size": 10}})
-    if not any(cell is not None for row in data["grid"] for cell in row):
+    if empty:
         _empty(figure, "No hourly rollups yet: the first appears after a full hour of runs")
     return figure.to_json()

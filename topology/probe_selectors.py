@@ -50,9 +50,10 @@ def _window_sums(probe_ids: list[int], now: datetime):
     """(probe, window, runs, down) from closed hours, plus minutes after the last closed hour: one
     query per period, each window a filtered sum over the probe's own key range."""
     hour_mark = _mark(RollupPeriod.HOUR)
-    parts = [(RollupPeriod.HOUR, Q(bucket__lt=hour_mark) if hour_mark else Q())]
-    if hour_mark:
-        parts.append((RollupPeriod.MINUTE, Q(bucket__gte=hour_mark)))
+    if hour_mark is None:  # no hour has closed yet: the minutes are all there is
+        parts = [(RollupPeriod.MINUTE, Q())]
+    else:
+        parts = [(RollupPeriod.HOUR, Q(bucket__lt=hour_mark)), (RollupPeriod.MINUTE, Q(bucket__gte=hour_mark))]
     oldest = now - max(UPTIME_WINDOWS.values())
     for period, extra in parts:
         sums = {}
