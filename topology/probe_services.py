@@ -9,9 +9,9 @@ status forward only (a late result never overwrites a newer one).
 import json
 import uuid
 import zlib
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, reduce
+from operator import or_
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -27,12 +27,6 @@ DISPATCH_LIMIT = 20000
 LOOKAHEAD = timedelta(seconds=1)
 PROBE_FIELDS = ["kind", "target", "interval", "timeout", "options", "expect", "locations", "description",
                 "next_due_at", "updated_at"]
-
-
-@dataclass(frozen=True, slots=True)
-class DueRun:
-    probe_id: int
-    due_at: datetime
 
 
 def probe_queue(location: str) -> str:
@@ -89,8 +83,8 @@ def _statuses_sync(rows: list[Probe]) -> None:
     wanted = {(row.id, location) for row in rows for location in row.locations}
     have = set(ProbeStatus.objects.filter(probe__in=rows).values_list("probe_id", "location"))
     stale = have - wanted
-    for probe_id, location in stale:
-        ProbeStatus.objects.filter(probe_id=probe_id, location=location).delete()
+    if stale:
+        ProbeStatus.objects.filter(reduce(or_, (Q(probe_id=pid, location=loc) for pid, loc in stale))).delete()
     ProbeStatus.objects.bulk_create([ProbeStatus(probe_id=pid, location=loc) for pid, loc in wanted - have])
 
 
