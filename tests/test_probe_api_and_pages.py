@@ -219,3 +219,13 @@ def test_it_keeps_probe_secrets_out_of_the_history(client, maintainer, declared,
     assert "s3cret" not in stored and "Bearer abc" not in stored and "guest:***@" in stored
     client.force_login(maintainer)
     assert "s3cret" not in client.get("/services/orders/").content.decode()
+
+
+def test_it_refreshes_the_probe_list_in_place(client, maintainer, declared):
+    client.force_login(maintainer)
+    page = client.get("/probes/").content.decode()
+    assert 'id="probe-results"' in page and "every 15s" in page and "<html" in page
+    part = client.get("/probes/?state=unknown", HTTP_HX_REQUEST="true")
+    body = part.content.decode()
+    assert "<html" not in body and 'hx-get="/probes/?state=unknown"' in body and "jobs" in body
+    assert "HX-Request" in part["Vary"]

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.cache import patch_vary_headers
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
@@ -27,7 +28,7 @@ from .probe_services import probe_run_now, probe_queue
 from .probes.spec import target_redacted
 from .registration import RegistrationConflict, registration_apply
 from .selectors import service_spec_of, workers_alive
-from .views import _apply, _page, _require_write
+from .views import _apply, _is_htmx, _page, _require_write
 
 RUN_WAIT = timedelta(seconds=30)
 RECENT_RUNS = 20
@@ -37,9 +38,12 @@ RECENT_RUNS = 20
 def probe_list_view(request):
     filterset = ProbeFilterSet(request.GET or None, queryset=probe_queryset())
     page = _page(request, filterset.qs)
-    return render(request, "topology/probe_list.html", {
+    template = "topology/_probe_table.html" if _is_htmx(request) else "topology/probe_list.html"
+    response = render(request, template, {
         "filter": filterset, "page": page, "uptimes": probe_uptimes(probe_ids=[p.id for p in page]),
     })
+    patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the bare table as the page
+    return response
 
 
 def _probe_or_404(name: str, probe: str) -> Probe:
