@@ -263,8 +263,10 @@ def test_the_whole_system_is_drawn_from_aggregates_in_as_many_queries_whatever_i
         return response.content.decode(), len(captured)
 
     generated(200, 500)
+    unwell(("down", "degraded", "up"))
     small, queries = drawn()
     assert small == dot_source(selectors.topology_load()) and '"team:(placeholders)"' in small
+    assert "1 down · 1 degraded" in small or ("1 down" in small and "1 degraded" in small)
     with CaptureQueriesContext(connection) as overview_queries:
         selectors.topology_overview()
     generated(600, 2500, seed=6, prefix="more")
@@ -273,4 +275,17 @@ def test_the_whole_system_is_drawn_from_aggregates_in_as_many_queries_whatever_i
     assert more_queries == queries
     with CaptureQueriesContext(connection) as captured:
         selectors.topology_overview()
-    assert len(captured) == len(overview_queries) <= 4
+    assert len(captured) == len(overview_queries) <= 5
+
+
+def unwell(outcomes) -> None:
+    """Probe states on the first registered services, one outcome each."""
+    from django.utils import timezone
+
+    from topology.models import Probe, ProbeStatus, Service
+
+    services = Service.objects.filter(team__isnull=False).order_by("name")[:len(outcomes)]
+    for service, outcome in zip(services, outcomes):
+        probe = Probe.objects.create(service=service, name="port", kind="tcp", target="127.0.0.1:9", interval=30,
+                                     timeout=5, locations=["default"], next_due_at=timezone.now())
+        ProbeStatus.objects.create(probe=probe, location="default", outcome=outcome)

@@ -94,6 +94,7 @@ class Overview:
 
     teams: dict[str | None, int]
     links: dict[tuple[str | None, str | None, str], TeamLinks] = field(default_factory=dict)
+    health: dict[str | None, dict[str, int]] = field(default_factory=dict)  # team -> {"down": n, "degraded": m}
 
     @property
     def size(self) -> int:
@@ -104,15 +105,27 @@ def overview_of(topology: Topology) -> Overview:
     """The team-level overview of a loaded topology (selectors.topology_overview() reads the same from
     the database with aggregates)."""
     teams: dict[str | None, int] = {}
+    healths: dict[str | None, list[str]] = {}
     for node in topology.nodes.values():
         teams[node.team] = teams.get(node.team, 0) + 1
+        healths.setdefault(node.team, []).append(node.health)
     team_of = {name: node.team for name, node in topology.nodes.items()}
     found: dict = {}
     for link in topology.links:
         source, target = team_of[link.source], team_of[link.target]
         if source != target:
             link_count(found, (source, target, link.kind), link)
-    return Overview(teams=teams, links=links_counted(found))
+    health = {team: counts for team, found_health in healths.items() if (counts := health_counts(found_health))}
+    return Overview(teams=teams, links=links_counted(found), health=health)
+
+
+UNHEALTHY = ("down", "degraded")
+
+
+def health_counts(healths) -> dict[str, int]:
+    """How many services are down and degraded among these health values (only those present)."""
+    healths = list(healths)
+    return {state: healths.count(state) for state in UNHEALTHY if state in healths}
 
 
 def link_count(found: dict, key: tuple, link: Link) -> None:

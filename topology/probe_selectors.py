@@ -119,11 +119,17 @@ def probe_uptime_grid(*, probe: Probe, days: int = 30, now: datetime | None = No
 
 def service_health_map() -> dict[str, str]:
     """Service name -> the worst current outcome of its probes (services without probes are absent)."""
-    health: dict[str, list] = defaultdict(list)
-    rows = ProbeStatus.objects.exclude(outcome="").values_list("probe__service__name", "outcome")
-    for name, outcome in rows:
-        health[name].append(outcome)
-    return {name: outcome_worst(outcomes) for name, outcomes in health.items()}
+    return {service: health for _, service, health in service_health_rows()}
+
+
+def service_health_rows() -> list[tuple[str | None, str, str]]:
+    """(team slug, service name, worst current outcome of its probes) for every probed service."""
+    found: dict[str, tuple[str | None, list[str]]] = {}
+    rows = ProbeStatus.objects.exclude(outcome="").values_list("probe__service__team__slug", "probe__service__name",
+                                                                "outcome")
+    for team, service, outcome in rows:
+        found.setdefault(service, (team, []))[1].append(outcome)
+    return [(team, service, outcome_worst(outcomes)) for service, (team, outcomes) in found.items()]
 
 
 def service_uptime_map() -> dict[str, float]:

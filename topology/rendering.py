@@ -8,7 +8,8 @@ one node each (expanded on request) so that a thousand services stay readable.
 import heapq
 from dataclasses import dataclass, field
 
-from .graph import Link, Node, Overview, TeamLinks, Topology, blast_radius, link_count, links_counted, neighbourhood
+from .graph import (Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count, links_counted,
+                    neighbourhood)
 
 COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
 # Edges to or from collapsed teams beyond this many are left out, weakest first: dot's layout time
@@ -122,7 +123,8 @@ def overview_dot(overview: Overview, urls: Urls = Urls()) -> str:
     """The DOT text of the whole system with every team collapsed, from its team-level overview: the
     same text as dot_source draws for the default view of that system when it is over the limit."""
     folders = sorted(overview.teams.items(), key=lambda item: item[0] or "")  # the placeholders ("") first
-    lines = _header(teams_only=True) + [_group_node(team or "", size, urls) for team, size in folders]
+    lines = _header(teams_only=True) + [_group_node(team or "", size, urls, overview.health.get(team))
+                                        for team, size in folders]
     strongest = _strongest(overview.links, lambda key: (_group_id(key[0] or ""), _group_id(key[1] or ""), key[2]))
     return _finish(lines, strongest, len(overview.links))
 
@@ -219,7 +221,7 @@ def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls) -> 
     lines = []
     for index, (team, members) in enumerate(sorted(by_team.items())):
         if team in collapsed:
-            lines.append(_group_node(team, len(members), urls))
+            lines.append(_group_node(team, len(members), urls, health_counts(node.health for node in members)))
             continue
         if team:
             lines.append(f"  subgraph cluster_{index} {{")
@@ -230,10 +232,15 @@ def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls) -> 
     return lines
 
 
-def _group_node(team: str, size: int, urls: Urls) -> str:
+def _group_node(team: str, size: int, urls: Urls, health: dict[str, int] | None = None) -> str:
+    """A collapsed team: its size, and how many of its services probes find down or degraded."""
+    health = health or {}
+    unwell = " · ".join(f"{count} {state}" for state, count in health.items())
+    fill = HEALTH_FILL[next(iter(health))] if health else "#eef2f8"
     return "  " + quote(_group_id(team)) + " " + _attrs(
-        label=f"{team or 'placeholders'}\n{size} services", shape="folder", fillcolor="#eef2f8",
-        tooltip=f"{team or 'Placeholders'}: {size} services (click to expand)",
+        label=f"{team or 'placeholders'}\n{size} services" + (f"\n{unwell}" if unwell else ""), shape="folder",
+        fillcolor=fill, tooltip=f"{team or 'Placeholders'}: {size} services{', ' + unwell if unwell else ''} "
+                                "(click to expand)",
         URL=urls.expand.format(team=team or PLACEHOLDERS), target="_top")
 
 

@@ -25,7 +25,7 @@ from .models import (
     TeamMembership,
     WorkerHeartbeat,
 )
-from .probe_selectors import service_health_map, service_uptime_map
+from .probe_selectors import service_health_map, service_health_rows, service_uptime_map
 
 
 def actor_for_user(*, user, via: str = Via.UI) -> Actor:
@@ -286,7 +286,7 @@ def topology_load():
 
 def topology_overview(*, over: int = -1):
     """The whole system at team level (graph.Overview), the same as graph.overview_of(topology_load())
-    but from aggregates, in as many queries whatever its size (three, four when accepted overrides
+    but from aggregates, in as many queries whatever its size (four, five when accepted overrides
     exist); None when it has no more than `over` services (then it is drawn one by one, and the links
     are not counted here)."""
     from . import graph
@@ -296,7 +296,18 @@ def topology_overview(*, over: int = -1):
     if overview.size <= over:
         return None
     overview.links = topology_team_links({team_id: slug for team_id, (slug, _) in teams.items()})
+    overview.health = _team_health()
     return overview
+
+
+def _team_health() -> dict[str | None, dict[str, int]]:
+    """team slug -> how many of its services are down and degraded (a service: its worst probe)."""
+    from . import graph
+
+    by_team: dict[str | None, list[str]] = {}
+    for team, _, health in service_health_rows():
+        by_team.setdefault(team, []).append(health)
+    return {team: counts for team, healths in by_team.items() if (counts := graph.health_counts(healths))}
 
 
 def _team_sizes() -> dict[int | None, tuple[str | None, int]]:
