@@ -199,6 +199,9 @@ def thousand_services(teams: int = 20, per_team: int = 50) -> None:
 
 def test_a_thousand_services_collapse_into_teams_that_open_on_a_click(page, live_server):
     thousand_services()
+    from tests.test_topology_api import unwell
+
+    unwell(("down", "degraded"))  # team-00-00 and team-00-01
     make_user("dora", staff=True)
     sign_in(page, live_server.url, "dora")
     page.goto("/topology/")
@@ -210,6 +213,7 @@ def test_a_thousand_services_collapse_into_teams_that_open_on_a_click(page, live
     assert page.evaluate("topologyZoom.getSizes().realZoom") >= 0.6
     screenshot(page, "topology_1000_collapsed")
 
+    expect(node(page, "team:team-00")).to_contain_text("1 down · 1 degraded")
     folder = node(page, "team:team-03")
     expect(folder).to_contain_text("50 services")
     folder.locator("a").first.click()
