@@ -7,6 +7,7 @@ through `topology.probes` and `probe_results_record` writes the results in bulk 
 status forward only (a late result never overwrites a newer one).
 """
 import json
+import ssl
 import uuid
 import zlib
 from datetime import datetime, timedelta
@@ -19,7 +20,9 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from .models import Probe, ProbeResult, ProbeStatus, Service
-from .probes.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec
+from .probes.policy import TargetPolicy, policy_build
+from .probes.runner import probes_run
+from .probes.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec, probe_declaration_check
 
 DISPATCH_LIMIT = 20000
 # Beat dispatches once a second; probes due within the next second go now and wait in the worker
@@ -48,8 +51,6 @@ def probes_sync(*, services: list[Service], now: datetime) -> None:
 
 
 def _declared(item: dict) -> ProbeDeclaration:
-    from .probes.spec import probe_declaration_check
-
     declaration, errors = probe_declaration_check(item)
     if declaration is None:  # stored declarations were checked on the way in
         raise ValueError(f"stored probe declaration is invalid: {errors}")
@@ -166,7 +167,8 @@ def _slot_claim(*, location: str, slot: datetime, probe_ids: list[int]) -> list[
     free = Q(claimed_slot__isnull=True) | Q(claimed_slot__lt=slot)
     ProbeStatus.objects.filter(free, probe_id__in=probe_ids, location=location).update(
         claimed_slot=slot, claim_token=token)
-    return list(ProbeStatus.objects.filter(claim_token=token, location=location).values_list("probe_id", flat=True))
+    taken = ProbeStatus.objects.filter(claim_token=token, probe_id__in=probe_ids, location=location)
+    return list(taken.values_list("probe_id", flat=True))
 
 
 def probe_specs(*, probe_ids: list[int]) -> list[ProbeSpec]:
@@ -176,25 +178,19 @@ def probe_specs(*, probe_ids: list[int]) -> list[ProbeSpec]:
 
 
 def probes_execute(*, specs: list[ProbeSpec], location: str, not_before: list[float] | None = None) -> list[RunResult]:
-    from .probes.runner import probes_run
-
     return probes_run(specs, policy=probe_policy(), concurrency=settings.PROBE_CONCURRENCY, location=location,
                       not_before=not_before)
 
 
 @lru_cache(maxsize=1)
-def _policy_cached(allowed: tuple, denied: tuple, ca_bundle: str):
-    import ssl
-
-    from .probes.policy import policy_build
-
+def _policy_cached(allowed: tuple, denied: tuple, ca_bundle: str) -> TargetPolicy:
     context = ssl.create_default_context()
     if ca_bundle:
         context.load_verify_locations(cafile=ca_bundle)
     return policy_build(allowed=allowed, denied=denied, ssl_context=context)
 
 
-def probe_policy():
+def probe_policy() -> TargetPolicy:
     """The target policy from settings (built once per process: one shared TLS context)."""
     return _policy_cached(tuple(settings.PROBE_ALLOWED_NETWORKS), tuple(settings.PROBE_DENIED_NETWORKS),
                           settings.PROBE_CA_BUNDLE)
