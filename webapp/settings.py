@@ -155,6 +155,7 @@ DATABASES = {
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+AUTHENTICATION_BACKENDS = ["webapp.auth.UserBackend"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -183,6 +184,9 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = DEBUG
 
+# Sessions are read from the cache, and from the database only on a miss: one query less per request.
+# Web servers on more than one machine need CACHE_URL (a shared Redis) so that a logout is seen by all.
+SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -191,13 +195,19 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("BEHIND_TLS_PROXY", False) else None
 
 def _caches() -> dict:
+    """`default` (sessions and small values) and `diagrams` (rendered topology drawings, large and
+    many): apart, so that culling drawings never drops sessions and drawings can be cleared alone."""
     url = os.environ.get("CACHE_URL", "").strip()
     if url.startswith(("redis://", "rediss://")):
-        return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}}
+        redis = "django.core.cache.backends.redis.RedisCache"
+        return {"default": {"BACKEND": redis, "LOCATION": url},
+                "diagrams": {"BACKEND": redis, "LOCATION": url, "KEY_PREFIX": "diagrams"}}
     if url:
         raise ImproperlyConfigured("CACHE_URL must be a redis:// URL (or unset for the file cache under var/).")
-    return {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                        "LOCATION": str(VAR_DIR / "cache"), "OPTIONS": {"MAX_ENTRIES": 2000}}}
+    # Drawings are stored uncompressed (writing them is on the path of each new drawing), so fewer are kept.
+    options = {"default": {"MAX_ENTRIES": 5000}, "diagrams": {"MAX_ENTRIES": 600, "COMPRESS_LEVEL": 0}}
+    return {name: {"BACKEND": "webapp.cache.FileCache", "LOCATION": str(VAR_DIR / "cache" / name), "OPTIONS": found}
+            for name, found in options.items()}
 
 
 # Rendered diagrams are cached by content hash: the file cache shares them between local processes.
