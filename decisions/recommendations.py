@@ -9,6 +9,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from topology.models import Interaction, InteractionTarget
+from topology.overview_services import topology_summary_refresh_on_commit
 from topology.selectors import interaction_list
 
 from .choices import SEVERITY_RANK, DecisionKind, DecisionStatus, RunStatus
@@ -137,6 +138,7 @@ def recommendations_refresh(*, run_id: int) -> EvaluationRun:
     else:
         EvaluationRun.objects.filter(pk=run_id).update(status=RunStatus.DONE, finished_at=timezone.now(),
                                                        done=F("total"))
+    topology_summary_refresh_on_commit()  # mismatches between teams may have changed
     return EvaluationRun.objects.get(pk=run_id)
 
 

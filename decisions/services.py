@@ -13,6 +13,7 @@ from topology.actors import Actor
 from topology.audit import audit_event, audit_record, field_changes
 from topology.choices import AuditAction, AuditObject
 from topology.models import AuditEvent, Interaction, Team
+from topology.overview_services import topology_summary_refresh_on_commit
 from topology.registration import RegistrationConflict, RegistrationInvalid
 from topology.services import PermissionDenied
 
@@ -253,7 +254,9 @@ def _retrying(write):
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                return write()
+                written = write()
+                topology_summary_refresh_on_commit()  # accepted overrides settle mismatches between teams
+                return written
         except IntegrityError:
             if attempt == 2:
                 raise RegistrationConflict("another decision was written at the same time; retry") from None
@@ -358,3 +361,4 @@ def decision_delete(*, actor: Actor, decision: Decision) -> None:
         _release(actor, target=previous, by=decision, events=events)
     decision.delete()
     audit_record(events)
+    topology_summary_refresh_on_commit()

@@ -5,6 +5,7 @@ from django.contrib.auth.models import User
 
 from topology.choices import TeamRole
 from topology.models import Team, TeamMembership
+from topology.render import recent
 from topology.actors import actor_for_cli
 from topology.services import token_create
 
@@ -17,6 +18,12 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 def fast_password_hashing(settings):
     """Users are created in many tests; the real hasher is deliberately slow."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def no_drawings_of_earlier_tests():
+    """Topology drawings are kept in memory by a key of the data; an earlier test's must not count."""
+    recent.clear()
 
 
 @pytest.fixture

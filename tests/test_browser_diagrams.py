@@ -10,10 +10,11 @@ from html import unescape
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from tests.browser_helpers import make_user, screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
+
+from topology.render import drawings_forget
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -44,7 +45,7 @@ def demo(live_server, settings, tmp_path):
     settings.VAR_DIR = tmp_path  # the demo's passwords file goes here, not into var/
     call_command("load_demo", stdout=StringIO())
     settings.VAR_DIR = screenshots_var
-    cache.clear()
+    drawings_forget()
     make_user("dora", staff=True)
 
 

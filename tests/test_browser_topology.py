@@ -6,10 +6,11 @@ import re
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 
 from tests.browser_helpers import make_user, screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
+
+from topology.render import drawings_forget
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -26,7 +27,7 @@ def demo(live_server, settings, tmp_path):
     settings.VAR_DIR = tmp_path  # the demo's passwords file goes here, not into var/
     call_command("load_demo", stdout=StringIO())
     settings.VAR_DIR = screenshots_var
-    cache.clear()
+    drawings_forget()
     make_user("dora", staff=True)
 
 
@@ -194,7 +195,7 @@ def thousand_services(teams: int = 20, per_team: int = 50) -> None:
             specs.append(ServiceSpec(name=f"{slug}-{index:02d}", team=slug, interactions=tuple(calls)))
     for start in range(0, len(specs), 500):
         registration_apply(specs=specs[start:start + 500], actor=actor_for_cli())
-    cache.clear()
+    drawings_forget()
 
 
 def test_a_thousand_services_collapse_into_teams_that_open_on_a_click(page, live_server):

@@ -3,7 +3,6 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -12,6 +11,7 @@ from topology.models import Probe
 from topology.probe_rollups import probe_rollups_update
 from topology.probe_services import probe_results_record
 from topology.probes.spec import Outcome, ProbeResult
+from topology.render import drawings_forget
 
 
 @pytest.fixture
@@ -20,7 +20,7 @@ def admin(db, settings, tmp_path):
 
     settings.VAR_DIR = tmp_path
     call_command("load_demo", stdout=StringIO())
-    cache.clear()
+    drawings_forget()
     client = APIClient()
     client.force_login(User.objects.get(username="admin"))
     return client

@@ -2,18 +2,18 @@
 from io import StringIO
 
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from topology.models import AuditEvent, Flow
+from topology.render import drawings_forget
 
 
 @pytest.fixture
 def demo(db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     call_command("load_demo", stdout=StringIO())
-    cache.clear()
+    drawings_forget()
 
 
 @pytest.fixture
@@ -221,7 +221,7 @@ def generated(services: int, interactions: int, seed: int = 5, prefix: str = "sv
     for offset, (status, kind, chosen) in enumerate(decisions):
         decision = Decision.objects.create(number=number + offset, title=f"d{offset}", status=status, kind=kind)
         decision.interactions.add(*chosen)
-    cache.clear()
+    drawings_forget()
 
 
 def test_the_team_overview_from_aggregates_is_the_one_of_the_whole_topology(db):
@@ -254,7 +254,7 @@ def test_the_whole_system_is_drawn_from_aggregates_in_as_many_queries_whatever_i
     client.force_login(staff)
 
     def drawn() -> tuple[str, int]:
-        cache.clear()
+        drawings_forget()
         selectors._current.clear()
         with CaptureQueriesContext(connection) as captured:
             response = client.get("/api/v1/topology/?format=dot")
@@ -276,6 +276,135 @@ def test_the_whole_system_is_drawn_from_aggregates_in_as_many_queries_whatever_i
     with CaptureQueriesContext(connection) as captured:
         selectors.topology_overview()
     assert len(captured) == len(overview_queries) <= 5
+
+
+def test_it_draws_the_overview_from_the_summary_stored_when_a_registration_commits(
+        db, staff, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from topology import selectors
+    from topology.models import TopologySummary
+    from topology.rendering import dot_source
+
+    with django_capture_on_commit_callbacks(execute=True):
+        generated(300, 900)
+    summary = TopologySummary.objects.get()
+    assert summary.stamp == selectors.topology_stamps().registry and summary.groups > len(summary.links) == 120
+    unwell(("down", "up"))
+    client = APIClient()
+    client.force_login(staff)
+    drawings_forget()
+    with CaptureQueriesContext(connection) as captured:
+        served = client.get("/api/v1/topology/?format=dot").content.decode()
+    assert served == dot_source(selectors.topology_load()) and "1 down" in served
+    assert not any("GROUP BY" in query["sql"] for query in captured)  # no link was aggregated
+    assert TopologySummary.objects.get().computed_at == summary.computed_at
+
+
+def test_it_never_draws_from_a_summary_of_another_registry_state(db, staff):
+    from topology import selectors
+    from topology.models import Interaction, TopologySummary
+    from topology.overview_services import topology_summary_refresh
+    from topology.rendering import dot_source
+
+    generated(300, 900)
+    topology_summary_refresh()
+    before = TopologySummary.objects.get()
+    moved = Interaction.objects.filter(target_links__service__team__isnull=False).order_by("pk").first()
+    moved.mismatch = "error"
+    moved.save()  # a write whose summary refresh never ran
+    client = APIClient()
+    client.force_login(staff)
+    served = client.get("/api/v1/topology/?format=dot").content.decode()
+    assert served == dot_source(selectors.topology_load())
+    after = TopologySummary.objects.get()
+    assert after.stamp != before.stamp and after.stamp == selectors.topology_stamps().registry
+
+
+def test_probe_health_moves_the_drawing_but_not_the_summary(db, staff, django_capture_on_commit_callbacks):
+    from topology import selectors
+    from topology.models import TopologySummary
+
+    with django_capture_on_commit_callbacks(execute=True):
+        generated(300, 900)
+    client = APIClient()
+    client.force_login(staff)
+    first = client.get("/api/v1/topology/?format=dot")
+    stamps = selectors.topology_stamps()
+    unwell(("degraded",))
+    second = client.get("/api/v1/topology/?format=dot")
+    assert selectors.topology_stamps().registry == stamps.registry and selectors.topology_stamps().full != stamps.full
+    assert "1 degraded" in second.content.decode() and "1 degraded" not in first.content.decode()
+    assert first["ETag"] != second["ETag"] and TopologySummary.objects.get().stamp == stamps.registry
+
+
+def test_it_keeps_no_summary_when_the_registry_moved_while_it_was_aggregated(db, monkeypatch):
+    from topology import overview_services
+    from topology.models import Service, TopologySummary
+
+    generated(60, 120)
+    aggregate = overview_services.topology_overview
+
+    def with_a_write_meanwhile():
+        found = aggregate()
+        Service.objects.filter(pk=Service.objects.order_by("pk").first().pk).update(title="moved")
+        Service.objects.create(name="late-arrival")
+        return found
+
+    monkeypatch.setattr(overview_services, "topology_overview", with_a_write_meanwhile)
+    overview = overview_services.topology_summary_refresh()
+    assert overview.size == 60 + 2 and not TopologySummary.objects.exists()  # placeholders: 2 ghosts
+
+
+def test_it_answers_an_unchanged_drawing_with_304(admin):
+    first = admin.get("/api/v1/topology/?format=svg")
+    etag = first["ETag"]
+    assert first.status_code == 200 and first["Cache-Control"] == "private, no-cache" and etag.startswith('"')
+    again = admin.get("/api/v1/topology/?format=svg", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 304 and again.content == b"" and again["ETag"] == etag
+    assert admin.get("/api/v1/topology/?format=png", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    assert admin.get("/api/v1/topology/?format=svg&focus=orders", HTTP_IF_NONE_MATCH=etag).status_code == 200
+    from topology.models import Service
+
+    Service.objects.filter(name="orders").update(title="Orders, renamed")
+    Service.objects.get(name="orders").save()  # bumps updated_at: the registry moved
+    changed = admin.get("/api/v1/topology/?format=svg", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed["ETag"] != etag
+
+
+def test_it_serves_a_drawing_it_keeps_in_memory_without_the_shared_cache_or_graphviz(admin, monkeypatch):
+    import graphviz
+    from django.core.cache import caches
+
+    from topology import render
+
+    first = admin.get("/api/v1/topology/?format=svg")
+    caches["diagrams"].clear()
+
+    def missing(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
+
+    monkeypatch.setattr(render.graphviz, "pipe", missing)
+    assert admin.get("/api/v1/topology/?format=svg").content == first.content
+    render.recent.clear()
+    response = admin.get("/api/v1/topology/?format=svg")
+    assert response.status_code == 503 and "Graphviz is not installed" in response.json()["detail"]
+
+
+def test_it_keeps_in_memory_only_as_many_bytes_as_it_may():
+    from topology.render import Recent
+
+    kept = Recent(10)
+    kept.put("a", b"1234")
+    kept.put("b", b"5678")
+    assert kept.get("a") == b"1234"  # now the most recently used
+    kept.put("c", b"90ab")
+    assert kept.get("b") is None and kept.get("a") == b"1234" and kept.get("c") == b"90ab" and kept.size == 8
+    kept.put("huge", b"x" * 11)
+    assert kept.get("huge") is None and kept.size == 8
+    kept.put("a", b"1")
+    assert kept.size == 5
 
 
 def unwell(outcomes) -> None:

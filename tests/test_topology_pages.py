@@ -6,17 +6,17 @@ from html import unescape
 from io import StringIO
 
 import pytest
+import graphviz
 from django.contrib.auth.models import User
-from django.core.cache import cache
 from django.core.management import call_command
 
-from topology import page_views
+from topology import render
 from topology.actors import actor_for_cli
 from topology.flow_forms import FlowForm
 from topology.manifest import InteractionSpec, ServiceSpec
 from topology.models import AuditEvent, Flow, Team
 from topology.registration import registration_apply
-from topology.render import RenderError
+from topology.render import drawings_forget
 
 CHAIN = "storefront-web,orders,payment,fraud-screening"
 STEPS = "accounts/user-registered | UserRegistered\n\nclient/request\n"
@@ -26,7 +26,7 @@ STEPS = "accounts/user-registered | UserRegistered\n\nclient/request\n"
 def demo(db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
     call_command("load_demo", stdout=StringIO())
-    cache.clear()
+    drawings_forget()
 
 
 def signed_in(client, username):
@@ -59,7 +59,7 @@ def big_system(teams=4, per_team=40):
                 calls.append(InteractionSpec(name="across", targets=(f"{slugs[(t + 1) % teams]}-svc-05",), style="grpc"))
             specs.append(ServiceSpec(name=name, team=slug, interactions=tuple(calls)))
     registration_apply(specs=specs, actor=actor_for_cli())
-    cache.clear()
+    drawings_forget()
 
 
 # --- the topology page -------------------------------------------------------------------------
@@ -113,10 +113,11 @@ def test_it_names_a_bad_parameter_with_status_400(admin, query, field):
 
 
 def test_it_explains_a_missing_graphviz_with_status_503(admin, monkeypatch):
-    def missing(**kwargs):
-        raise RenderError("Graphviz is not installed: install the graphviz package (it provides `dot`).")
+    def missing(*args, **kwargs):
+        raise graphviz.ExecutableNotFound(["dot"])
 
-    monkeypatch.setattr(page_views, "diagram_render", missing)
+    drawings_forget()
+    monkeypatch.setattr(render.graphviz, "pipe", missing)
     response = admin.get("/topology/?focus=orders")
     assert response.status_code == 503
     body = text(response)

@@ -95,10 +95,15 @@ class Overview:
     teams: dict[str | None, int]
     links: dict[tuple[str | None, str | None, str], TeamLinks] = field(default_factory=dict)
     health: dict[str | None, dict[str, int]] = field(default_factory=dict)  # team -> {"down": n, "degraded": m}
+    groups: int | None = None  # how many (source, target, kind) groups in all, when `links` keeps only some
 
     @property
     def size(self) -> int:
         return sum(self.teams.values())
+
+    @property
+    def link_groups(self) -> int:
+        return len(self.links) if self.groups is None else self.groups
 
 
 def overview_of(topology: Topology) -> Overview:

@@ -307,3 +307,17 @@ class RollupMark(models.Model):
 
     period = models.CharField(max_length=1, choices=RollupPeriod.choices, unique=True)
     through = models.DateTimeField()
+
+
+class TopologySummary(models.Model):
+    """The registry at team level, as computed for one registry stamp: services per team and the
+    team links the overview draws (with how many groups there are in all). A large system's overview
+    is drawn from it without aggregating every link; a summary of another stamp is never read. One
+    row (key 1), rewritten after each registry change."""
+
+    key = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    stamp = models.CharField(max_length=32)
+    teams = models.JSONField()  # [[team slug or null for the placeholders, services], ...]
+    links = models.JSONField()  # [[source team, target team, kind, count, mismatched, worst], ...]
+    groups = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()

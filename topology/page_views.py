@@ -18,7 +18,7 @@ from .authentication import ui_actor
 from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
 from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from .registration import RegistrationForbidden, RegistrationInvalid
-from .render import RenderError, diagram_render, view_dot
+from .render import RenderError, view_drawing
 from .rendering import MAX_HOPS, Urls, View, view_parse, view_select
 from .selectors import findings_current, teams_writable_by, topology_current
 
@@ -62,9 +62,9 @@ def _expand_url(view: View) -> str:
     return f"?{kept + '&' if kept else ''}expand={current}{{team}}#opened-{{team}}"
 
 
-def _page_dot(stamp: str, topology: graph.Topology, view: View) -> str:
-    """The DOT of a view whose team links keep the page's parameters."""
-    return view_dot(stamp, view, Urls(expand=_expand_url(view)), topology)
+def _page_svg(stamp: str, topology: graph.Topology, view: View) -> bytes:
+    """The SVG of a view whose team links keep the page's parameters."""
+    return view_drawing(stamp, view, "svg", Urls(expand=_expand_url(view)), topology)
 
 
 def _inline_svg(svg: bytes) -> str:
@@ -135,7 +135,7 @@ def topology_page(request):
     shown = view_select(topology, asked)  # which services: `expand` only changes how they are drawn
     view = _with_named_teams(topology, asked, shown)
     try:
-        svg, problem = _inline_svg(diagram_render(dot=_page_dot(stamp, topology, view), fmt="svg")), ""
+        svg, problem = _inline_svg(_page_svg(stamp, topology, view)), ""
     except RenderError as exc:
         svg, problem = "", str(exc)
     context |= _view_context(topology, found, asked, view, shown) | {"svg": svg, "problem": problem}

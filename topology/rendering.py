@@ -6,7 +6,7 @@ agreement with the recommendation and nodes filled by live health. Above a size,
 one node each (expanded on request) so that a thousand services stay readable.
 """
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .graph import (Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count, links_counted,
                     neighbourhood)
@@ -125,8 +125,19 @@ def overview_dot(overview: Overview, urls: Urls = Urls()) -> str:
     folders = sorted(overview.teams.items(), key=lambda item: item[0] or "")  # the placeholders ("") first
     lines = _header(teams_only=True) + [_group_node(team or "", size, urls, overview.health.get(team))
                                         for team, size in folders]
-    strongest = _strongest(overview.links, lambda key: (_group_id(key[0] or ""), _group_id(key[1] or ""), key[2]))
-    return _finish(lines, strongest, len(overview.links))
+    return _finish(lines, _strongest(overview.links, _drawn_group), overview.link_groups)
+
+
+def overview_trimmed(overview: Overview) -> Overview:
+    """The overview with only the team links overview_dot draws, and how many there are in all: it
+    draws the same DOT text from much less."""
+    named = {_drawn_group(key): key for key in overview.links}
+    kept = {named[drawn]: found for drawn, found in _strongest(overview.links, _drawn_group)}
+    return replace(overview, links=kept, groups=overview.link_groups)
+
+
+def _drawn_group(key: tuple[str | None, str | None, str]) -> tuple[str, str, str]:
+    return _group_id(key[0] or ""), _group_id(key[1] or ""), key[2]
 
 
 def _header(teams_only: bool = False) -> list[str]:
@@ -172,12 +183,15 @@ def _strongest(groups: dict, place=None) -> list[tuple[tuple[str, str, str], Tea
 
 
 def quote(text: str) -> str:
-    """A DOT string literal."""
-    return '"' + str(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    """A DOT string literal (most texts have nothing to escape: that is checked first, as it is faster)."""
+    text = str(text)
+    if "\\" in text or '"' in text or "\n" in text:
+        text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{text}"'
 
 
 def _attrs(**values) -> str:
-    return "[" + ", ".join(f"{key}={quote(value)}" for key, value in values.items() if value is not None) + "]"
+    return "[" + ", ".join([f"{key}={quote(value)}" for key, value in values.items() if value is not None]) + "]"
 
 
 PLACEHOLDERS = "(placeholders)"  # the group of placeholders, as named in `expand`
@@ -339,15 +353,17 @@ KIND_WORDS = {"sync": "sync calls", "async": "async messages", "undecided": "und
 
 
 def _group_edge(key: tuple, found: TeamLinks) -> str:
-    """One edge for all the links of one kind between a collapsed team and another node."""
+    """One edge for all the links of one kind between a collapsed team and another node (written out
+    directly, not through _attrs: a large overview has a hundred of them, and only the names and the
+    tooltip can hold characters to escape)."""
     source, target, kind = key
     count = found.count
     tooltip = f"{count} {KIND_WORDS[kind]} from {source.removeprefix('team:')} to {target.removeprefix('team:')}"
     if found.mismatched:
         tooltip += f"; {found.mismatched} with a mismatch (worst: {found.worst})"
-    return f"  {quote(source)} -> {quote(target)} " + _attrs(
-        style=KIND_STYLE[kind], label=str(count), penwidth=f"{min(1 + count.bit_length() * 0.6, 5):.1f}",
-        color=EDGE_COLOUR[found.worst] if found.worst else EDGE_COLOUR["ok"], tooltip=tooltip)
+    colour = EDGE_COLOUR[found.worst] if found.worst else EDGE_COLOUR["ok"]
+    return (f'  {quote(source)} -> {quote(target)} [style="{KIND_STYLE[kind]}", label="{count}", '
+            f'penwidth="{min(1 + count.bit_length() * 0.6, 5):.1f}", color="{colour}", tooltip={quote(tooltip)}]')
 
 
 def _legend() -> list[str]:

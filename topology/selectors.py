@@ -1,6 +1,9 @@
 """Reads: query sets with their joins done up front, and plain data for the write path."""
+import functools
 import hashlib
+import json
 from collections import Counter
+from typing import NamedTuple
 from datetime import timedelta
 
 from django.conf import settings
@@ -23,9 +26,10 @@ from .models import (
     Service,
     Team,
     TeamMembership,
+    TopologySummary,
     WorkerHeartbeat,
 )
-from .probe_selectors import service_health_map, service_health_rows, service_uptime_map
+from .probe_selectors import service_health_map, service_uptime_map
 
 
 def actor_for_user(*, user, via: str = Via.UI) -> Actor:
@@ -191,15 +195,32 @@ def _slo(labels: dict) -> float | None:
     return value if 0 < value <= 1 else None
 
 
-def topology_stamp() -> str:
-    """A fingerprint of everything the topology shows, from a few aggregates: any registration,
-    deletion, re-evaluation or decision changes it."""
+class Stamps(NamedTuple):
+    """Fingerprints of what the topology shows, read from a few aggregates."""
+
+    full: str  # everything: any registration, deletion, re-evaluation, decision or probe state changes it
+    registry: str  # services, interactions, recommendations and decisions, without probe health
+
+
+REGISTRY_PARTS = 9  # the first aggregates of _stamp_sql: the ones probes do not move
+
+
+def topology_stamps() -> Stamps:
     with connection.cursor() as cursor:
         cursor.execute(_stamp_sql())
         parts = cursor.fetchone()
-    return hashlib.sha256(repr(parts).encode()).hexdigest()[:32]
+    return Stamps(_digest(parts), _digest(parts[:REGISTRY_PARTS]))
 
 
+def _digest(parts) -> str:
+    return hashlib.sha256(repr(tuple(parts)).encode()).hexdigest()[:32]
+
+
+def topology_stamp() -> str:
+    return topology_stamps().full
+
+
+@functools.cache
 def _stamp_sql() -> str:
     """One statement of scalar subqueries, one aggregate each: every count or maximum is then read
     from an index, not a table scan, in one round trip."""
@@ -296,18 +317,56 @@ def topology_overview(*, over: int = -1):
     if overview.size <= over:
         return None
     overview.links = topology_team_links({team_id: slug for team_id, (slug, _) in teams.items()})
-    overview.health = _team_health()
+    overview.health = team_health()
     return overview
 
 
-def _team_health() -> dict[str | None, dict[str, int]]:
-    """team slug -> how many of its services are down and degraded (a service: its worst probe)."""
+def topology_summary(*, registry: str):
+    """The stored team-level summary (graph.Overview without health) of this registry stamp; None
+    when the one stored is of another stamp, or there is none. Read with one plain query: it is on
+    the path of every overview drawn."""
     from . import graph
 
+    name = connection.ops.quote_name
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {name('teams')}, {name('links')}, {name('groups')} "
+                       f"FROM {name(TopologySummary._meta.db_table)} WHERE {name('key')} = 1 AND {name('stamp')} = %s",
+                       [registry])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    teams, links = (json.loads(value) if isinstance(value, str) else value for value in row[:2])
+    return graph.Overview(teams={slug: size for slug, size in teams}, groups=row[2],
+                          links={(source, target, kind): graph.TeamLinks(*found)
+                                 for source, target, kind, *found in links})
+
+
+def team_health() -> dict[str | None, dict[str, int]]:
+    """team slug -> how many of its services are down and degraded (a service: its worst probe). Only
+    the statuses that are down or degraded are read."""
+    from . import graph
+
+    worst: dict[int, tuple[str | None, str]] = {}
+    with connection.cursor() as cursor:
+        cursor.execute(*_unwell_sql())
+        for service, team, outcome in cursor.fetchall():
+            if service not in worst or outcome == "down":
+                worst[service] = (team, outcome)
     by_team: dict[str | None, list[str]] = {}
-    for team, _, health in service_health_rows():
-        by_team.setdefault(team, []).append(health)
-    return {team: counts for team, healths in by_team.items() if (counts := graph.health_counts(healths))}
+    for team, outcome in worst.values():
+        by_team.setdefault(team, []).append(outcome)
+    return {team: graph.health_counts(outcomes) for team, outcomes in by_team.items()}
+
+
+@functools.cache
+def _unwell_sql() -> tuple[str, tuple]:
+    """(service id, team slug, outcome) of the probe statuses that are down or degraded, compiled once:
+    it is read for every overview drawn."""
+    from . import graph
+
+    rows = (ProbeStatus.objects.filter(outcome__in=graph.UNHEALTHY).order_by()
+            .values_list("probe__service_id", "probe__service__team__slug", "outcome"))
+    return rows.query.sql_with_params()
 
 
 def _team_sizes() -> dict[int | None, tuple[str | None, int]]:

@@ -1,5 +1,6 @@
 """Topology, findings, flows and diagrams over the API."""
 from django.http import HttpResponse
+from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
@@ -10,11 +11,13 @@ from .. import graph, mermaid
 from ..authentication import api_actor
 from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from ..models import Team
-from ..render import FORMATS, RenderError, diagram_render, view_dot
-from ..rendering import View, view_parse, view_read, view_select
-from ..selectors import findings_current, interaction_target_names, topology_current, topology_stamp
+from ..render import FORMATS, RenderError, view_drawing, view_key
+from ..rendering import Urls, View, view_parse, view_read, view_select
+from ..selectors import Stamps, findings_current, interaction_target_names, topology_current, topology_stamps
 
 MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
+DOWNLOADS = {"dot": ("text/vnd.graphviz; charset=utf-8", "topology.dot"),
+             **{fmt: (content_type, f"topology.{fmt}") for fmt, content_type in FORMATS.items()}}
 VIEW_PARAMETERS = [
     OpenApiParameter("team", str, description="Only this team's services and their direct neighbours."),
     OpenApiParameter("focus", str, description="Only services within `hops` of this one."),
@@ -64,20 +67,30 @@ class TopologyView(APIView):
             view = view_from(request.query_params, topology)
             if fmt == "json":
                 return Response(_topology_json(topology, view))
-            dot = view_dot(stamp, view, topology=topology)
+            stamps = Stamps(stamp, "")
         else:  # the whole system names nothing to check: large, it is drawn without loading every link
-            dot = view_dot(topology_stamp(), view)
-        if fmt == "dot":
-            return _download(dot.encode(), "text/vnd.graphviz; charset=utf-8", "topology.dot")
+            stamps, topology = topology_stamps(), None
+        etag = f'"{view_key(stamps.full, view, Urls(), fmt)}"'
+        unchanged = get_conditional_response(request, etag=etag)
+        if unchanged is not None:
+            return _revalidated(unchanged, etag)
         try:
-            return _download(diagram_render(dot=dot, fmt=fmt), FORMATS[fmt], f"topology.{fmt}")
+            body = view_drawing(stamps.full, view, fmt, topology=topology, registry=stamps.registry)
         except RenderError as exc:
             raise Unavailable(str(exc)) from None
+        return _revalidated(_download(body, *DOWNLOADS[fmt]), etag)
 
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, HttpResponse) and not isinstance(response, Response):
             return response  # a diagram: not for content negotiation
         return super().finalize_response(request, response, *args, **kwargs)
+
+
+def _revalidated(response: HttpResponse, etag: str) -> HttpResponse:
+    """A drawing the browser may keep, asking each time whether it is still current (304 when so)."""
+    response["ETag"] = etag
+    response["Cache-Control"] = "private, no-cache"
+    return response
 
 
 def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:

@@ -1,0 +1,45 @@
+"""Writes of the stored team-level summary (models.TopologySummary); selectors.topology_summary reads it.
+
+The overview of a large system needs services per team and the strongest team links. Aggregating
+every link for them costs far more than drawing the result, and probe health moves the drawing every
+minute while the registry stays put; so the aggregate is kept per registry stamp, rewritten after each
+registry write commits, and computed on the spot (then kept) when a reader finds it stale.
+"""
+from django.db import transaction
+from django.utils import timezone
+
+from . import graph
+from .models import TopologySummary
+from .rendering import overview_trimmed
+from .selectors import topology_overview, topology_stamps, topology_summary
+
+SUMMARY_FIELDS = ["stamp", "teams", "links", "groups", "computed_at"]
+
+
+def topology_summary_refresh(*, only_if_stale: bool = False) -> graph.Overview:
+    """The registry at team level, aggregated now and stored for its registry stamp, unless a write
+    landed while it was aggregated (then the next reader or write does it again)."""
+    before = topology_stamps().registry
+    if only_if_stale and (found := topology_summary(registry=before)) is not None:
+        return found
+    overview = overview_trimmed(topology_overview())
+    overview.health = {}
+    if topology_stamps().registry == before:
+        _summary_store(overview, stamp=before)
+    return overview
+
+
+def topology_summary_refresh_on_commit() -> None:
+    """After the current transaction commits, bring the summary up to date (a failure is logged, and
+    the next reader aggregates instead)."""
+    transaction.on_commit(lambda: topology_summary_refresh(only_if_stale=True), robust=True)
+
+
+def _summary_store(overview: graph.Overview, *, stamp: str) -> None:
+    """One upsert: concurrent refreshes of one stamp write the same row."""
+    row = TopologySummary(
+        key=1, stamp=stamp, teams=[[slug, size] for slug, size in overview.teams.items()],
+        links=[[*key, *found] for key, found in overview.links.items()], groups=overview.link_groups,
+        computed_at=timezone.now())
+    TopologySummary.objects.bulk_create([row], update_conflicts=True, unique_fields=["key"],
+                                        update_fields=SUMMARY_FIELDS)
