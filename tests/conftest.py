@@ -27,6 +27,17 @@ def no_drawings_of_earlier_tests():
 
 
 @pytest.fixture
+def no_graphviz(monkeypatch, tmp_path):
+    """A machine without Graphviz: `dot` is not on the PATH, and no `dot` of this process is running."""
+    from topology import render
+
+    render.dot_process.stop()
+    monkeypatch.setenv("PATH", str(tmp_path))
+    yield
+    render.dot_process.stop()
+
+
+@pytest.fixture
 def team(db):
     return Team.objects.create(slug="commerce", name="Commerce")
 

@@ -373,23 +373,19 @@ def test_it_answers_an_unchanged_drawing_with_304(admin):
     assert changed.status_code == 200 and changed["ETag"] != etag
 
 
-def test_it_serves_a_drawing_it_keeps_in_memory_without_the_shared_cache_or_graphviz(admin, monkeypatch):
-    import graphviz
+def test_it_serves_a_drawing_it_keeps_in_memory_without_the_shared_cache_or_graphviz(admin, request):
     from django.core.cache import caches
 
     from topology import render
 
     first = admin.get("/api/v1/topology/?format=svg")
     caches["diagrams"].clear()
-
-    def missing(*args, **kwargs):
-        raise graphviz.ExecutableNotFound(["dot"])
-
-    monkeypatch.setattr(render.graphviz, "pipe", missing)
+    request.getfixturevalue("no_graphviz")
     assert admin.get("/api/v1/topology/?format=svg").content == first.content
     render.recent.clear()
     response = admin.get("/api/v1/topology/?format=svg")
     assert response.status_code == 503 and "Graphviz is not installed" in response.json()["detail"]
+    assert admin.get("/api/v1/topology/?format=png").status_code == 503
 
 
 def test_it_keeps_in_memory_only_as_many_bytes_as_it_may():

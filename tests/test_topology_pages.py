@@ -6,11 +6,9 @@ from html import unescape
 from io import StringIO
 
 import pytest
-import graphviz
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from topology import render
 from topology.actors import actor_for_cli
 from topology.flow_forms import FlowForm
 from topology.manifest import InteractionSpec, ServiceSpec
@@ -112,12 +110,8 @@ def test_it_names_a_bad_parameter_with_status_400(admin, query, field):
     assert 'aria-invalid="true"' in body
 
 
-def test_it_explains_a_missing_graphviz_with_status_503(admin, monkeypatch):
-    def missing(*args, **kwargs):
-        raise graphviz.ExecutableNotFound(["dot"])
-
+def test_it_explains_a_missing_graphviz_with_status_503(admin, no_graphviz):
     drawings_forget()
-    monkeypatch.setattr(render.graphviz, "pipe", missing)
     response = admin.get("/topology/?focus=orders")
     assert response.status_code == 503
     body = text(response)

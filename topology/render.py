@@ -1,8 +1,11 @@
 """Graphviz rendering of DOT text (the system `dot`, through the graphviz package), cached by content.
 
 Three layers, nearest first: the drawings this process served lately (memory), the shared cache
-(rendered diagrams by a hash of their DOT text, DOT texts by data stamp and view), then Graphviz.
+(rendered diagrams by a hash of their DOT text, DOT texts by data stamp and view), then Graphviz:
+SVG from a `dot` kept running by this process (dot_process.py), PNG and fallbacks through the
+graphviz package.
 """
+import atexit
 import hashlib
 import threading
 from collections import OrderedDict
@@ -12,6 +15,7 @@ import graphviz
 from django.conf import settings
 from django.core.cache import caches
 
+from .dot_process import DotProcess, DotTimeout
 from .graph import Overview, Topology, overview_of
 from .overview_services import topology_summary_refresh
 from .rendering import Urls, View, dot_source, overview_dot
@@ -21,6 +25,7 @@ FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
 RECENT_BYTES = 32 * 1024 * 1024
+RENDER_SECONDS = 20
 
 
 class RenderError(Exception):
@@ -57,6 +62,8 @@ class Recent:
 
 
 recent = Recent(RECENT_BYTES)
+dot_process = DotProcess(timeout=RENDER_SECONDS)
+atexit.register(dot_process.stop)
 
 
 def drawings_forget() -> None:
@@ -104,14 +111,27 @@ def diagram_render(*, dot: str, fmt: str) -> bytes:
     found = caches["diagrams"].get(key)
     if found is not None:
         return found
+    rendered = _drawn(dot.encode(), fmt)
+    caches["diagrams"].set(key, rendered, settings.DIAGRAM_CACHE_SECONDS)
+    return rendered
+
+
+def _drawn(dot: bytes, fmt: str) -> bytes:
+    """SVG from this process's long-lived `dot` when it can; PNG, and any graph it could not draw,
+    through the graphviz package (which says what went wrong)."""
+    if fmt == "svg":
+        try:
+            found = dot_process.svg(dot)
+        except DotTimeout:
+            raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+        if found is not None:
+            return found
     try:
-        rendered = graphviz.pipe("dot", fmt, dot.encode(), quiet=True)
+        return graphviz.pipe("dot", fmt, dot, quiet=True)
     except graphviz.ExecutableNotFound:
         raise RenderError("Graphviz is not installed: install the graphviz package (it provides `dot`).") from None
     except graphviz.CalledProcessError as exc:
         raise RenderError(f"Graphviz could not render the graph: {exc.stderr.decode(errors='replace')[:300]}") from None
-    caches["diagrams"].set(key, rendered, settings.DIAGRAM_CACHE_SECONDS)
-    return rendered
 
 
 def view_dot(stamp: str, view: View, urls: Urls = Urls(), topology: Topology | None = None, *,
