@@ -9,7 +9,7 @@ from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from topology.models import Interaction, InteractionTarget
-from topology.overview_services import topology_summary_refresh_on_commit
+from topology.overview_services import registry_changed
 from topology.selectors import interaction_list
 
 from .choices import SEVERITY_RANK, DecisionKind, DecisionStatus, RunStatus
@@ -138,7 +138,6 @@ def recommendations_refresh(*, run_id: int) -> EvaluationRun:
     else:
         EvaluationRun.objects.filter(pk=run_id).update(status=RunStatus.DONE, finished_at=timezone.now(),
                                                        done=F("total"))
-    topology_summary_refresh_on_commit()  # mismatches between teams may have changed
     return EvaluationRun.objects.get(pk=run_id)
 
 
@@ -159,6 +158,7 @@ def _refresh_batch(ruleset: Ruleset, run_id: int) -> int:
             setattr(item, name, value)
     with transaction.atomic():
         Interaction.objects.bulk_update(stale, list(RECOMMENDATION_COLUMNS))
+        registry_changed()  # mismatches between teams may have changed
         EvaluationRun.objects.filter(pk=run_id).update(done=F("done") + len(stale), changed=F("changed") + changed)
     return len(stale)
 

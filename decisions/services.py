@@ -13,7 +13,7 @@ from topology.actors import Actor
 from topology.audit import audit_event, audit_record, field_changes
 from topology.choices import AuditAction, AuditObject
 from topology.models import AuditEvent, Interaction, Team
-from topology.overview_services import topology_summary_refresh_on_commit
+from topology.overview_services import registry_changed
 from topology.registration import RegistrationConflict, RegistrationInvalid
 from topology.services import PermissionDenied
 
@@ -255,7 +255,7 @@ def _retrying(write):
         try:
             with transaction.atomic():
                 written = write()
-                topology_summary_refresh_on_commit()  # accepted overrides settle mismatches between teams
+                registry_changed()  # accepted overrides settle mismatches between teams
                 return written
         except IntegrityError:
             if attempt == 2:
@@ -361,4 +361,4 @@ def decision_delete(*, actor: Actor, decision: Decision) -> None:
         _release(actor, target=previous, by=decision, events=events)
     decision.delete()
     audit_record(events)
-    topology_summary_refresh_on_commit()
+    registry_changed()

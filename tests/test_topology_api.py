@@ -357,6 +357,36 @@ def test_it_keeps_no_summary_when_the_registry_moved_while_it_was_aggregated(db,
     assert overview.size == 60 + 2 and not TopologySummary.objects.exists()  # placeholders: 2 ghosts
 
 
+def test_every_kind_of_registry_write_moves_the_registry_stamp_deletions_included(demo):
+    from decisions.recommendations import evaluation_run_start, recommendations_refresh
+    from decisions.services import decision_create, decision_delete
+    from topology.actors import actor_for_cli
+    from topology.models import Interaction, Service
+    from topology.selectors import topology_stamps
+    from topology.services import service_delete
+
+    seen = [topology_stamps().registry]
+
+    def moved() -> None:
+        stamp = topology_stamps().registry
+        assert stamp not in seen
+        seen.append(stamp)
+
+    actor = actor_for_cli()
+    oldest = Service.objects.filter(target_links__isnull=True, team__isnull=False).order_by("updated_at").first()
+    latest = Service.objects.order_by("-updated_at").values_list("updated_at", flat=True).first()
+    assert service_delete(actor=actor, service=oldest) == "deleted"
+    assert Service.objects.order_by("-updated_at").values_list("updated_at", flat=True).first() == latest
+    moved()  # no change time moved: the revision did
+    decision = decision_create(actor=actor, title="Keep the queue", interactions=[Interaction.objects.first()])
+    moved()
+    decision_delete(actor=actor, decision=decision)
+    moved()
+    Interaction.objects.update(ruleset_version="older")
+    recommendations_refresh(run_id=evaluation_run_start(reason="test").id)
+    moved()
+
+
 def test_it_answers_an_unchanged_drawing_with_304(admin):
     first = admin.get("/api/v1/topology/?format=svg")
     etag = first["ETag"]
@@ -413,4 +443,4 @@ def unwell(outcomes) -> None:
     for service, outcome in zip(services, outcomes):
         probe = Probe.objects.create(service=service, name="port", kind="tcp", target="127.0.0.1:9", interval=30,
                                      timeout=5, locations=["default"], next_due_at=timezone.now())
-        ProbeStatus.objects.create(probe=probe, location="default", outcome=outcome)
+        ProbeStatus.objects.create(probe=probe, location="default", outcome=outcome, since=timezone.now())

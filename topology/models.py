@@ -321,3 +321,12 @@ class TopologySummary(models.Model):
     links = models.JSONField()  # [[source team, target team, kind, count, mismatched, worst], ...]
     groups = models.PositiveIntegerField()
     computed_at = models.DateTimeField()
+
+
+class RegistryRevision(models.Model):
+    """A number every registry write raises in its own transaction (overview_services.registry_changed):
+    the topology stamp reads it instead of counting rows, so deletions move the stamp at the cost of
+    one row lookup."""
+
+    key = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    number = models.BigIntegerField(default=0)

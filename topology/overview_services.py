@@ -6,10 +6,11 @@ minute while the registry stays put; so the aggregate is kept per registry stamp
 registry write commits, and computed on the spot (then kept) when a reader finds it stale.
 """
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from . import graph
-from .models import TopologySummary
+from .models import RegistryRevision, TopologySummary
 from .rendering import overview_trimmed
 from .selectors import topology_overview, topology_stamps, topology_summary
 
@@ -29,9 +30,12 @@ def topology_summary_refresh(*, only_if_stale: bool = False) -> graph.Overview:
     return overview
 
 
-def topology_summary_refresh_on_commit() -> None:
-    """After the current transaction commits, bring the summary up to date (a failure is logged, and
-    the next reader aggregates instead)."""
+def registry_changed() -> None:
+    """Called by every registry write inside its transaction: raises the registry revision (so the
+    topology stamp moves, deletions included) and, once the transaction commits, brings the summary
+    up to date (a failure is logged, and the next reader aggregates instead)."""
+    if not RegistryRevision.objects.filter(key=1).update(number=F("number") + 1):
+        RegistryRevision.objects.get_or_create(key=1, defaults={"number": 1})  # the row was flushed away
     transaction.on_commit(lambda: topology_summary_refresh(only_if_stale=True), robust=True)
 
 

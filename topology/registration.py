@@ -26,7 +26,7 @@ from .audit import audit_event, audit_record, field_changes
 from .choices import AuditAction, AuditObject
 from .manifest import InteractionSpec, ServiceSpec
 from .models import Interaction, InteractionTarget, Service, Team
-from .overview_services import topology_summary_refresh_on_commit
+from .overview_services import registry_changed
 from .probe_services import probes_sync
 from .probes.spec import probe_redacted, probe_unredacted
 
@@ -316,7 +316,7 @@ def _write(plan: Plan, *, actor: Actor) -> list[str]:
     events += [audit_event(actor, AuditAction.DELETE, AuditObject.SERVICE, name, service_name=name,
                            changes={"placeholder": [True, None]}, at=now) for name in removed]
     audit_record(events)
-    topology_summary_refresh_on_commit()
+    registry_changed()
     return removed
 
 

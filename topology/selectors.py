@@ -22,6 +22,7 @@ from .models import (
     Interaction,
     InteractionTarget,
     ProbeStatus,
+    RegistryRevision,
     RollupMark,
     Service,
     Team,
@@ -196,13 +197,13 @@ def _slo(labels: dict) -> float | None:
 
 
 class Stamps(NamedTuple):
-    """Fingerprints of what the topology shows, read from a few aggregates."""
+    """Fingerprints of what the topology shows, read from a few index lookups."""
 
     full: str  # everything: any registration, deletion, re-evaluation, decision or probe state changes it
     registry: str  # services, interactions, recommendations and decisions, without probe health
 
 
-REGISTRY_PARTS = 9  # the first aggregates of _stamp_sql: the ones probes do not move
+REGISTRY_PARTS = 5  # the first values of _stamp_sql: the ones probes do not move
 
 
 def topology_stamps() -> Stamps:
@@ -222,24 +223,22 @@ def topology_stamp() -> str:
 
 @functools.cache
 def _stamp_sql() -> str:
-    """One statement of scalar subqueries, one aggregate each: every count or maximum is then read
-    from an index, not a table scan, in one round trip."""
+    """One statement of scalar subqueries, each a single index lookup, in one round trip: the registry
+    revision, which every registry write raises (deletions included), and the latest change times,
+    which also catch a write that did not; then the probe states and rollups. Counting rows would
+    scan tables: on PostgreSQL that cost 5 ms at 1,000 services."""
     from decisions.models import Decision
 
     name = connection.ops.quote_name
 
-    def count(model) -> str:
-        return f"(SELECT COUNT(*) FROM {name(model._meta.db_table)})"
-
     def latest(model, field: str) -> str:
         return f"(SELECT MAX({name(model._meta.get_field(field).column)}) FROM {name(model._meta.db_table)})"
 
+    revision = f"(SELECT {name('number')} FROM {name(RegistryRevision._meta.db_table)} WHERE {name('key')} = 1)"
     return "SELECT " + ", ".join([
-        count(Service), latest(Service, "updated_at"),
-        count(Interaction), latest(Interaction, "updated_at"), latest(Interaction, "recommended_at"),
-        count(InteractionTarget), count(Decision.interactions.through),
-        count(Decision), latest(Decision, "updated_at"),
-        count(ProbeStatus), latest(ProbeStatus, "since"), latest(RollupMark, "through"),
+        revision, latest(Service, "updated_at"), latest(Interaction, "updated_at"),
+        latest(Interaction, "recommended_at"), latest(Decision, "updated_at"),
+        latest(ProbeStatus, "since"), latest(RollupMark, "through"),
     ])
 
 

@@ -14,7 +14,7 @@ from .actors import Actor
 from .audit import audit_event, audit_record
 from .choices import AuditAction, AuditObject
 from .models import ApiToken, Service, Team, TeamMembership, WorkerHeartbeat
-from .overview_services import topology_summary_refresh_on_commit
+from .overview_services import registry_changed
 from .registration import SERVICE_FIELDS, RegistrationForbidden, placeholders_prune
 
 TOKEN_PREFIX = "sb_"
@@ -57,7 +57,7 @@ def service_delete(*, actor: Actor, service: Service) -> str:
         service.delete()
     placeholders_prune(losing)
     audit_record(events)
-    topology_summary_refresh_on_commit()
+    registry_changed()
     return "placeholder" if targeted else "deleted"
 
 
