@@ -148,6 +148,12 @@ def _database(url: str) -> dict:
         raise ImproperlyConfigured(
             f"DATABASE_URL uses {engine}; Switchboard supports PostgreSQL (postgres://) and SQLite (sqlite:///)."
         )
+    else:
+        # Parameters bound by the server, and a statement run five times on a connection is prepared:
+        # the queries of every request (the user, the topology stamp) skip planning. A pooler in
+        # transaction mode without prepared-statement support needs DATABASE_PREPARED_STATEMENTS=false.
+        config["OPTIONS"] = {"server_side_binding": True,
+                             "prepare_threshold": 5 if env_bool("DATABASE_PREPARED_STATEMENTS", True) else None}
     return config
 
 
