@@ -1,9 +1,13 @@
-"""Writes of the stored team-level summary (models.TopologySummary); selectors.topology_summary reads it.
+"""What a registry write records for the topology: the registry revision, and the stored team-level
+summary (models.TopologySummary; selectors.topology_summary reads it).
 
 The overview of a large system needs services per team and the strongest team links. Aggregating
 every link for them costs far more than drawing the result, and probe health moves the drawing every
 minute while the registry stays put; so the aggregate is kept per registry stamp, rewritten after each
 registry write commits, and computed on the spot (then kept) when a reader finds it stale.
+
+registry_changed() raises the revision as the last write of its transaction, so concurrent registry
+writes queue on that one row only once they have done the rest.
 """
 from django.db import transaction
 from django.db.models import F

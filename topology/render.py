@@ -1,4 +1,4 @@
-"""Graphviz rendering of DOT text (the system `dot`, through the graphviz package), cached by content.
+"""Graphviz drawings of DOT text (the system `dot`), kept by what they show.
 
 Three layers, nearest first: the drawings this process served lately (memory), the shared cache
 (rendered diagrams by a hash of their DOT text, DOT texts by data stamp and view), then Graphviz:
@@ -74,9 +74,10 @@ def drawings_forget() -> None:
 
 
 def _code_stamp() -> str:
-    """A fingerprint of the code that turns data into DOT text: a new release draws anew."""
+    """A fingerprint of the code that turns data into drawings: a new release draws anew."""
     here = Path(__file__).resolve().parent
-    sources = b"".join((here / name).read_bytes() for name in ("graph.py", "rendering.py", "render.py", "selectors.py"))
+    sources = b"".join((here / name).read_bytes()
+                       for name in ("graph.py", "rendering.py", "render.py", "selectors.py", "dot_process.py"))
     return hashlib.sha256(sources).hexdigest()[:16]
 
 
@@ -102,7 +103,7 @@ def view_drawing(stamp: str, view: View, fmt: str, urls: Urls = Urls(), topology
 
 
 def diagram_key(dot: str, fmt: str) -> str:
-    return "diagram:" + hashlib.sha256(f"{fmt}\n{dot}".encode()).hexdigest()
+    return "diagram:" + hashlib.sha256(f"{CODE_STAMP}\n{fmt}\n{dot}".encode()).hexdigest()
 
 
 def diagram_render(*, dot: str, fmt: str) -> bytes:
