@@ -159,7 +159,7 @@ def measure(services: int, interactions: int, repeat: int) -> None:
     def forget_dot():
         """As in a process that has drawn nothing yet: its `dot` must start first."""
         forget()
-        render.dot_process.stop()
+        render.dot_processes_stop()
 
     forget()
     served = get("/api/v1/topology/", "format=dot")[1].decode()

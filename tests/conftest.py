@@ -31,10 +31,10 @@ def no_graphviz(monkeypatch, tmp_path):
     """A machine without Graphviz: `dot` is not on the PATH, and no `dot` of this process is running."""
     from topology import render
 
-    render.dot_process.stop()
+    render.dot_processes_stop()
     monkeypatch.setenv("PATH", str(tmp_path))
     yield
-    render.dot_process.stop()
+    render.dot_processes_stop()
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ import time
 import graphviz
 import pytest
 
-from topology.dot_process import DotProcess, DotTimeout
+from topology.dot_process import DotProcess, DotTimeout, layout_of
 
 
 @pytest.fixture
@@ -107,3 +107,15 @@ def test_it_leaves_a_graph_to_the_caller_while_it_draws_for_another_thread(drawe
     finally:
         drawer._lock.release()
     assert drawer.svg(graph("free")) is not None
+
+
+def test_it_leaves_a_graph_of_another_layout_engine_to_the_caller(drawer):
+    folders = b'digraph "teams" {\n  graph [layout=neato, overlap=false];\n  a -> b; b -> c; c -> a;\n}\n'
+    assert layout_of(folders) == "neato" and layout_of(graph("plain")) == "dot"
+    assert drawer.svg(folders) is None and drawer._process is None
+    by_force = DotProcess(layout="neato")
+    try:
+        assert by_force.svg(folders) == graphviz.pipe("dot", "svg", folders, quiet=True)
+        assert by_force.svg(graph("plain")) is None
+    finally:
+        by_force.stop()

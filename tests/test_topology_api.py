@@ -387,6 +387,45 @@ def test_every_kind_of_registry_write_moves_the_registry_stamp_deletions_include
     moved()
 
 
+def test_each_view_is_drawn_as_a_fresh_dot_would_draw_it(db):
+    import graphviz
+
+    from topology import render
+    from topology.rendering import View, dot_source
+    from topology.selectors import topology_load
+
+    generated(300, 900)
+    topology = topology_load()
+    team = sorted(team for team in {node.team for node in topology.nodes.values()} if team)[0]
+    focus = next(name for name, node in topology.nodes.items() if node.team == team)
+    views = [View(), View(expand=frozenset({team})), View(focus=focus), View(), View(focus=focus, hops=2)]
+    render.dot_processes_stop()
+    for view in views:  # team folders, then in layers, then folders again
+        dot = dot_source(topology, view)
+        assert render._svg(dot) == graphviz.pipe("dot", "svg", dot.encode(), quiet=True), view
+    assert render.dot_processes["neato"]._drawn == 2  # both overviews, from one long-lived dot
+
+
+def test_a_layered_layout_that_takes_too_long_is_drawn_by_force_and_so_is_its_png(db, monkeypatch):
+    import graphviz
+
+    from topology import render
+    from topology.rendering import View, dot_by_force, dot_source
+    from topology.selectors import topology_load
+
+    generated(300, 900)
+    topology = topology_load()
+    team = sorted(team for team in {node.team for node in topology.nodes.values()} if team)[0]
+    dot = dot_source(topology, View(expand=frozenset({team})))
+    forced = dot_by_force(dot)
+    assert forced != dot and "layout=fdp" in forced.splitlines()[1] and forced.count("subgraph") == dot.count("subgraph")
+    monkeypatch.setattr(render, "LAYERED_SECONDS", 0)  # every layered layout is now too slow
+    svg = render.diagram_render(dot=dot, fmt="svg")
+    assert svg == graphviz.pipe("dot", "svg", forced.encode(), quiet=True)
+    assert b'class="cluster"' in svg  # fdp keeps the team clusters
+    assert render.diagram_render(dot=dot, fmt="png") == graphviz.pipe("dot", "png", forced.encode(), quiet=True)
+
+
 def test_it_answers_an_unchanged_drawing_with_304(admin):
     first = admin.get("/api/v1/topology/?format=svg")
     etag = first["ETag"]

@@ -5,6 +5,11 @@ reads a byte: more than it takes to lay out and draw a team overview. `dot -Tsvg
 its input one after another and writes each drawing as soon as it is done, so one process kept per
 Python process, fed one graph at a time, draws the same bytes without paying that again.
 
+A `dot` (Graphviz 2.43) keeps some state from one graph to the next: the layout engine of a graph
+that named one stays for the next graph that does not, and clusters are numbered and ordered on from
+the graphs before. So a DotProcess draws only graphs of its own layout engine (`layout_of`), and the
+caller uses one only for graphs without clusters (the team-folder overview).
+
 Any trouble ends that `dot`: an error on its stderr, the process gone, a write refused. `svg()` then
 answers None, and the caller draws through the graphviz package, which reports the error in full;
 the next drawing starts a new `dot`. No whole drawing within the time limit raises DotTimeout. A process is also
@@ -20,9 +25,19 @@ import time
 
 END = b"</svg>\n"  # labels are escaped in SVG, so a drawing holds this only at its end
 CHUNK = 1 << 16
-# From its second graph on, a `dot` names each drawing's top group as a page ("page0,1_graph0");
-# it is given back the name a fresh `dot` gives it, so the bytes do not depend on the process.
-PAGED_GROUP = re.compile(rb'<g id="page\d+,\d+_(graph\d+)" class="graph"')
+# From its second graph on, a `dot` names the drawing's top group and its tooltip anchor as a page's
+# ("page0,1_graph0", "a_page0,1_graph0"); they are given back the names a fresh `dot` gives them, so
+# the bytes do not depend on the process.
+PAGED_ID = re.compile(rb'id="(a_)?page\d+,\d+_')
+# The engine a graph names in its first attribute statement, as topology/rendering.py writes it.
+LAYOUT = re.compile(rb'^\s*graph \[layout=(\w+)', re.MULTILINE)
+HEAD = 400  # bytes: the graph statement and its attributes come first
+
+
+def layout_of(dot: bytes) -> str:
+    """The layout engine a graph names (`graph [layout=...` in its first lines), else "dot"."""
+    found = LAYOUT.search(dot[:HEAD])
+    return found.group(1).decode() if found else "dot"
 
 
 class DotTimeout(Exception):
@@ -30,31 +45,31 @@ class DotTimeout(Exception):
 
 
 class DotProcess:
-    def __init__(self, *, command: tuple[str, ...] = ("dot", "-Tsvg"), timeout: float = 30.0,
+    def __init__(self, *, layout: str = "dot", command: tuple[str, ...] = ("dot", "-Tsvg"), timeout: float = 30.0,
                  recycle_after: int = 1000):
-        self.command, self.timeout, self.recycle_after = command, timeout, recycle_after
+        self.layout, self.command, self.timeout, self.recycle_after = layout, command, timeout, recycle_after
         self._process: subprocess.Popen | None = None
         self._pid = 0  # the Python process that started it
         self._drawn = 0
         self._lock = threading.Lock()
 
-    def svg(self, dot: bytes) -> bytes | None:
-        """The SVG drawing of one graph (DOT text holding one graph), or None when this `dot` could not
-        draw it (then it is stopped) or is drawing for another thread (then the caller draws otherwise
-        rather than wait)."""
-        if not self._lock.acquire(blocking=False):
+    def svg(self, dot: bytes, timeout: float | None = None) -> bytes | None:
+        """The SVG drawing of one graph (DOT text holding one graph), or None when it is not of this
+        process's layout engine, when this `dot` could not draw it (then it is stopped) or when it is
+        drawing for another thread (then the caller draws otherwise rather than wait)."""
+        if layout_of(dot) != self.layout or not self._lock.acquire(blocking=False):
             return None
         try:
-            return self._draw(dot)
+            return self._draw(dot, self.timeout if timeout is None else timeout)
         finally:
             self._lock.release()
 
-    def _draw(self, dot: bytes) -> bytes | None:
+    def _draw(self, dot: bytes, timeout: float) -> bytes | None:
         process = self._current()
         if process is None:
             return None
         try:
-            drawing = _exchange(process, dot, time.monotonic() + self.timeout)
+            drawing = _exchange(process, dot, time.monotonic() + timeout)
         except DotTimeout:
             self.stop()
             raise
@@ -112,7 +127,7 @@ def _exchange(process: subprocess.Popen, dot: bytes, deadline: float) -> bytes |
                         watch.unregister(process.stdin)
                 elif not _read_some(key.fileobj, key.data):
                     return None  # the output ended: `dot` is gone
-    return PAGED_GROUP.sub(rb'<g id="\1" class="graph"', bytes(drawing), count=1)
+    return PAGED_ID.sub(rb'id="\1', bytes(drawing))
 
 
 def _write_some(process: subprocess.Popen, pending: memoryview) -> memoryview | None:

@@ -2,23 +2,25 @@
 
 Three layers, nearest first: the drawings this process served lately (memory), the shared cache
 (rendered diagrams by a hash of their DOT text, DOT texts by data stamp and view), then Graphviz:
-SVG from a `dot` kept running by this process (dot_process.py), PNG and fallbacks through the
-graphviz package.
+the team-folder overview's SVG from a `dot` this process keeps running (dot_process.py), every
+other drawing from a fresh `dot` through the graphviz package, with a time limit.
 """
 import atexit
 import hashlib
+import subprocess
 import threading
 from collections import OrderedDict
 from pathlib import Path
 
 import graphviz
+import graphviz.backend
 from django.conf import settings
 from django.core.cache import caches
 
-from .dot_process import DotProcess, DotTimeout
+from .dot_process import DotProcess, DotTimeout, layout_of
 from .graph import Overview, Topology, overview_of
 from .overview_services import topology_summary_refresh
-from .rendering import Urls, View, dot_source, overview_dot
+from .rendering import Urls, View, dot_by_force, dot_source, overview_dot
 from .selectors import team_health, topology_current, topology_stamps, topology_summary
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
@@ -26,6 +28,8 @@ FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 RECENT_BYTES = 32 * 1024 * 1024
 RENDER_SECONDS = 20
+LAYERED_SECONDS = 8  # a layered layout still running after this is drawn by force instead
+FORCED = "forced:"  # cache key prefix: this graph's layered layout took too long
 
 
 class RenderError(Exception):
@@ -62,8 +66,16 @@ class Recent:
 
 
 recent = Recent(RECENT_BYTES)
-dot_process = DotProcess(timeout=RENDER_SECONDS)
-atexit.register(dot_process.stop)
+# Only the team-folder overview (neato) is drawn by a long-lived `dot`: it is the drawing every probe
+# change renews, and a `dot` process drawing graphs of clusters one after another numbers and orders
+# them differently from a fresh one (Graphviz 2.43), so layered and fdp graphs get a fresh process.
+dot_processes = {"neato": DotProcess(layout="neato", timeout=RENDER_SECONDS)}
+
+
+@atexit.register
+def dot_processes_stop() -> None:
+    for process in dot_processes.values():
+        process.stop()
 
 
 def drawings_forget() -> None:
@@ -110,29 +122,64 @@ def diagram_render(*, dot: str, fmt: str) -> bytes:
     """DOT -> SVG or PNG bytes; the same text is rendered once and then served from the cache."""
     key = diagram_key(dot, fmt)
     found = caches["diagrams"].get(key)
-    if found is not None:
-        return found
-    rendered = _drawn(dot.encode(), fmt)
-    caches["diagrams"].set(key, rendered, settings.DIAGRAM_CACHE_SECONDS)
-    return rendered
+    if found is None:
+        found = _svg(dot) if fmt == "svg" else _png(dot)
+        caches["diagrams"].set(key, found, settings.DIAGRAM_CACHE_SECONDS)
+    return found
 
 
-def _drawn(dot: bytes, fmt: str) -> bytes:
-    """SVG from this process's long-lived `dot` when it can; PNG, and any graph it could not draw,
-    through the graphviz package (which says what went wrong)."""
-    if fmt == "svg":
-        try:
-            found = dot_process.svg(dot)
-        except DotTimeout:
-            raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
-        if found is not None:
-            return found
+def _png(dot: str) -> bytes:
     try:
-        return graphviz.pipe("dot", fmt, dot, quiet=True)
+        return _piped(_laid_out(dot), "png")
+    except DotTimeout:
+        raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+
+
+def _svg(dot: str) -> bytes:
+    """SVG. A layered layout still running after LAYERED_SECONDS is drawn by force instead
+    (rendering.dot_by_force), and that is remembered so that the PNG of the graph is laid out the
+    same way."""
+    forced = dot_by_force(dot)
+    try:
+        return _svg_drawn(dot, LAYERED_SECONDS if forced != dot else RENDER_SECONDS)
+    except DotTimeout:
+        if forced == dot:
+            raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+    caches["diagrams"].set(FORCED + diagram_key(dot, "svg"), True, settings.DIAGRAM_CACHE_SECONDS)
+    try:
+        return _svg_drawn(forced, RENDER_SECONDS)
+    except DotTimeout:
+        raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+
+
+def _svg_drawn(dot: str, seconds: float) -> bytes:
+    """From the long-lived `dot` of the graph's layout engine when there is one and it is free, else
+    from a fresh `dot`. Raises DotTimeout after `seconds`."""
+    data = dot.encode()
+    process = dot_processes.get(layout_of(data))
+    found = process.svg(data, seconds) if process is not None else None
+    return found if found is not None else _piped(dot, "svg", seconds)
+
+
+def _laid_out(dot: str) -> str:
+    """The DOT text as its SVG was drawn: laid out by force when the layered layout took too long."""
+    diagram_render(dot=dot, fmt="svg")
+    return dot_by_force(dot) if caches["diagrams"].get(FORCED + diagram_key(dot, "svg")) else dot
+
+
+def _piped(dot: str, fmt: str, seconds: float = RENDER_SECONDS) -> bytes:
+    """A fresh `dot` through the graphviz package (its command, run with a time limit): PNG, layered
+    graphs, and any graph a long-lived `dot` could not draw; it says what went wrong."""
+    try:
+        done = graphviz.backend.execute.run_check(graphviz.backend.dot_command.command("dot", fmt), input=dot.encode(),
+                                                 capture_output=True, quiet=True, timeout=seconds)
+    except subprocess.TimeoutExpired:
+        raise DotTimeout(f"Graphviz drew nothing within {seconds} s") from None
     except graphviz.ExecutableNotFound:
         raise RenderError("Graphviz is not installed: install the graphviz package (it provides `dot`).") from None
     except graphviz.CalledProcessError as exc:
         raise RenderError(f"Graphviz could not render the graph: {exc.stderr.decode(errors='replace')[:300]}") from None
+    return done.stdout
 
 
 def view_dot(stamp: str, view: View, urls: Urls = Urls(), topology: Topology | None = None, *,
