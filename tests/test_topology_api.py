@@ -426,6 +426,21 @@ def test_a_layered_layout_that_takes_too_long_is_drawn_by_force_and_so_is_its_pn
     assert render.diagram_render(dot=dot, fmt="png") == graphviz.pipe("dot", "png", forced.encode(), quiet=True)
 
 
+def test_an_unchanged_manifest_posted_again_leaves_the_stamp_alone(demo):
+    from topology.actors import actor_for_cli
+    from topology.models import Service
+    from topology.registration import registration_apply
+    from topology.selectors import service_spec_of, topology_stamps
+
+    before = topology_stamps()
+    spec = service_spec_of(service=Service.objects.get(name="orders"))
+    assert registration_apply(specs=[spec], actor=actor_for_cli())["services"][0]["result"] == "unchanged"
+    assert topology_stamps() == before
+    registration_apply(specs=[service_spec_of(service=Service.objects.get(name="orders"), title="Orders!")],
+                       actor=actor_for_cli())
+    assert topology_stamps().registry != before.registry
+
+
 def test_it_answers_an_unchanged_drawing_with_304(admin):
     first = admin.get("/api/v1/topology/?format=svg")
     etag = first["ETag"]

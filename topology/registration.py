@@ -316,8 +316,13 @@ def _write(plan: Plan, *, actor: Actor) -> list[str]:
     events += [audit_event(actor, AuditAction.DELETE, AuditObject.SERVICE, name, service_name=name,
                            changes={"placeholder": [True, None]}, at=now) for name in removed]
     audit_record(events)
-    registry_changed()
+    if saved or events or removed or plan.placeholders_new or _reevaluated(plan):
+        registry_changed()  # an unchanged manifest, posted again, leaves the stamp and drawings alone
     return removed
+
+
+def _reevaluated(plan: Plan) -> bool:
+    return any(item.evaluated for service in plan.services for item in service.interactions)
 
 
 def _placeholders_create(names: list[str], *, actor: Actor, now) -> dict[str, Service]:
