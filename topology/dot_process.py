@@ -11,10 +11,10 @@ the graphs before. So a DotProcess draws only graphs of its own layout engine (`
 caller uses one only for graphs without clusters (the team-folder overview).
 
 Any trouble ends that `dot`: an error on its stderr, the process gone, a write refused. `svg()` then
-answers None, and the caller draws through the graphviz package, which reports the error in full;
-the next drawing starts a new `dot`. No whole drawing within the time limit raises DotTimeout. A process is also
-replaced after `recycle_after` drawings, and in a forked child (a web worker forked from a master
-that had one) a new one is started: the parent's pipes are never shared.
+answers None, and the caller draws with a fresh `dot`, which reports the error in full; the next
+drawing starts a new long-lived one. No whole drawing within the time limit raises DotTimeout. A
+process is also replaced after `recycle_after` drawings, and in a forked child (a web worker forked
+from a master that had one) a new one is started: the parent's pipes are never shared.
 """
 import os
 import re
