@@ -28,7 +28,6 @@ def topology_summary_refresh(*, only_if_stale: bool = False) -> graph.Overview:
     if only_if_stale and (found := topology_summary(registry=before)) is not None:
         return found
     overview = overview_trimmed(topology_overview())
-    overview.health = {}
     if topology_stamps().registry == before:
         _summary_store(overview, stamp=before)
     return overview

@@ -132,7 +132,11 @@ def _png(dot: str) -> bytes:
     try:
         return _piped(_laid_out(dot), "png")
     except DotTimeout:
-        raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+        raise _too_slow() from None
+
+
+def _too_slow() -> RenderError:
+    return RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.")
 
 
 def _svg(dot: str) -> bytes:
@@ -144,12 +148,12 @@ def _svg(dot: str) -> bytes:
         return _svg_drawn(dot, LAYERED_SECONDS if forced != dot else RENDER_SECONDS)
     except DotTimeout:
         if forced == dot:
-            raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+            raise _too_slow() from None
     caches["diagrams"].set(FORCED + diagram_key(dot, "svg"), True, settings.DIAGRAM_CACHE_SECONDS)
     try:
         return _svg_drawn(forced, RENDER_SECONDS)
     except DotTimeout:
-        raise RenderError(f"Graphviz took more than {RENDER_SECONDS} s to draw the graph.") from None
+        raise _too_slow() from None
 
 
 def _svg_drawn(dot: str, seconds: float) -> bytes:

@@ -305,10 +305,10 @@ def topology_load():
 
 
 def topology_overview(*, over: int = -1):
-    """The whole system at team level (graph.Overview), the same as graph.overview_of(topology_load())
-    but from aggregates, in as many queries whatever its size (four, five when accepted overrides
-    exist); None when it has no more than `over` services (then it is drawn one by one, and the links
-    are not counted here)."""
+    """The whole system at team level (graph.Overview) without health (team_health reads that), the
+    same as graph.overview_of(topology_load()) but from aggregates, in as many queries whatever its
+    size (three, four when accepted overrides exist); None when it has no more than `over` services
+    (then it is drawn one by one, and the links are not counted here)."""
     from . import graph
 
     teams = _team_sizes()
@@ -316,7 +316,6 @@ def topology_overview(*, over: int = -1):
     if overview.size <= over:
         return None
     overview.links = topology_team_links({team_id: slug for team_id, (slug, _) in teams.items()})
-    overview.health = team_health()
     return overview
 
 
