@@ -141,8 +141,8 @@ def _too_slow() -> RenderError:
 
 def _svg(dot: str) -> bytes:
     """SVG. A layered layout still running after LAYERED_SECONDS is drawn by force instead
-    (rendering.dot_by_force), and that is remembered so that the PNG of the graph is laid out the
-    same way."""
+    (rendering.dot_by_force), and that is remembered so that the PNG of the graph is laid out by
+    force too."""
     forced = dot_by_force(dot)
     try:
         return _svg_drawn(dot, LAYERED_SECONDS if forced != dot else RENDER_SECONDS)
