@@ -141,7 +141,7 @@ def run(args) -> None:
     from django.db import connection
     from rest_framework.test import APIClient
 
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.models import Team
     from topology.services import token_create
 

@@ -27,7 +27,7 @@ PAGES = [
 
 
 def populate(services: int) -> None:
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import InteractionSpec, ServiceSpec
     from topology.registration import registration_apply
 

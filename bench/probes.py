@@ -304,7 +304,7 @@ def team_get():
 
 def probes_register(prefix: str, target: str, interval: str, count: int = PROBES) -> list[int]:
     """`count` HTTP probes on SERVICES services, declared and registered as a manifest would be."""
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import ServiceSpec
     from topology.models import Probe
     from topology.probes.spec import probe_declaration_check

@@ -40,7 +40,7 @@ STYLES = [("rest", "", ""), ("grpc", "", ""), ("rest", "", ""), ("pubsub", "even
 
 
 def populate(services: int, interactions: int, seed: int = 3) -> None:
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import InteractionSpec, ServiceSpec
     from topology.models import Team
     from topology.registration import registration_apply

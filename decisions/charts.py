@@ -5,6 +5,8 @@ puts it in a json_script element and static/js/charts.js draws it with the vendo
 """
 import plotly.graph_objects as go
 
+from core.charts import FONT, GRID, MUTED, TEXT
+
 # The site's colours (static/css/app.css): sync blue, async violet, neutral grey.
 COLOURS = {
     "request-response": "#5b8ad8",
@@ -17,9 +19,6 @@ DECLARED_ORDER = ("rest", "grpc", "pubsub", "queue", "undecided")
 DECLARED_LABELS = {"rest": "REST", "grpc": "gRPC", "pubsub": "pub/sub", "queue": "queue", "undecided": "undecided"}
 PATTERN_ORDER = ("request-response", "hybrid", "pub-sub", "queue", "not evaluated")
 AGREES = {"rest": ("request-response",), "grpc": ("request-response",), "pubsub": ("pub-sub",), "queue": ("queue",)}
-TEXT, MUTED, GRID = "#454d57", "#646d78", "#e2e5e9"
-FONT = ('system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", "Noto Sans", "Liberation Sans", Arial, '
-        'sans-serif')
 ROW_HEIGHT = 38
 
 

@@ -22,15 +22,6 @@ class Decides(models.TextChoices):
     BROKER = "broker", "Broker of the async part (kafka, rabbitmq, nats, pulsar)"
 
 
-class Severity(models.TextChoices):
-    INFO = "info", "Info"
-    WARNING = "warning", "Warning"
-    ERROR = "error", "Error"
-
-
-SEVERITY_RANK = {"": 0, Severity.INFO: 1, Severity.WARNING: 2, Severity.ERROR: 3}
-
-
 class RunStatus(models.TextChoices):
     QUEUED = "queued", "Queued"
     RUNNING = "running", "Running"

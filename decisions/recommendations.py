@@ -8,11 +8,12 @@ from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
+from core.severity import SEVERITIES, SEVERITY_RANK
 from topology.models import Interaction, InteractionTarget
 from topology.overview_services import registry_changed
 from topology.selectors import interaction_list
 
-from .choices import SEVERITY_RANK, DecisionKind, DecisionStatus, RunStatus
+from .choices import DecisionKind, DecisionStatus, RunStatus
 from .models import CustomRule, Decision, EvaluationRun
 from .rules import Question, RuleSpec, Ruleset, evaluate, ruleset_build
 from .rules.engine import questions_of, tradeoffs_of
@@ -85,10 +86,6 @@ def interactions_overridden(*, interaction_ids) -> set[int]:
     """Which of these interactions an accepted override decision settles."""
     links = accepted_override_links().filter(interaction_id__in=list(interaction_ids))
     return set(links.values_list("interaction_id", flat=True))
-
-
-def severity_at_least(severity: str, threshold: str) -> bool:
-    return SEVERITY_RANK.get(severity, 0) >= SEVERITY_RANK[threshold]
 
 
 # --- re-evaluation -----------------------------------------------------------------------------
@@ -220,7 +217,7 @@ def recommendation_matrix() -> dict:
 
 def mismatches_worst_first(*, limit: int = 20) -> list[Interaction]:
     """Interactions whose declared style differs from the recommendation, error first."""
-    rank = Case(*[When(mismatch=severity, then=Value(SEVERITY_RANK[severity])) for severity in ("error", "warning", "info")],
+    rank = Case(*[When(mismatch=severity, then=Value(SEVERITY_RANK[severity])) for severity in SEVERITIES],
                 default=Value(0), output_field=IntegerField())
     return list(
         interaction_list().exclude(mismatch="").annotate(rank=rank)
@@ -230,4 +227,4 @@ def mismatches_worst_first(*, limit: int = 20) -> list[Interaction]:
 
 def mismatch_counts() -> dict[str, int]:
     counts = dict(Interaction.objects.exclude(mismatch="").values_list("mismatch").annotate(n=Count("id")).order_by())
-    return {severity: counts.get(severity, 0) for severity in ("error", "warning", "info")}
+    return {severity: counts.get(severity, 0) for severity in SEVERITIES}

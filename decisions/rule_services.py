@@ -1,10 +1,10 @@
 """Writes for custom rules: every change is validated by the engine, audited, and re-evaluates all."""
 from django.db import transaction
 
-from topology.actors import Actor
+from core.actors import Actor
+from core.errors import Forbidden
 from topology.audit import audit_event, audit_record, field_changes
 from topology.choices import AuditAction, AuditObject
-from topology.services import PermissionDenied
 
 from .models import CustomRule, EvaluationRun
 from .recommendations import custom_rule_spec, evaluation_run_start
@@ -15,7 +15,7 @@ RULE_FIELDS = ("title", "decides", "condition", "effects", "cites", "explanation
 
 def _require_staff(actor: Actor) -> None:
     if not actor.is_staff:
-        raise PermissionDenied(f"{actor.label} may not change the rules; administrators can")
+        raise Forbidden(f"{actor.label} may not change the rules; administrators can")
 
 
 def _values(rule: CustomRule) -> dict:

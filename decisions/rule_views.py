@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from topology.authentication import ui_actor
 from topology.selectors import interaction_list, interaction_target_names, workers_alive
-from topology.services import PermissionDenied as ActorDenied
+from core.errors import Forbidden
 
 from .choices import RunStatus
 from .criteria import CRITERIA
@@ -118,7 +118,7 @@ def _rule_form_page(request, rule: CustomRule | None):
             saved, run = custom_rule_save(actor=actor, rule=form.rule())
         except RuleError as exc:
             form.add_rule_error(exc)
-        except ActorDenied as exc:
+        except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         else:
             messages.success(request, f"Rule {saved.slug} saved. Every interaction is being re-evaluated.")
@@ -146,7 +146,7 @@ def rule_delete(request, slug):
     rule = get_object_or_404(CustomRule, slug=slug)
     try:
         run = custom_rule_delete(actor=actor, rule=rule)
-    except ActorDenied as exc:
+    except Forbidden as exc:
         raise PermissionDenied(str(exc)) from None
     messages.success(request, f"Rule {slug} deleted. Every interaction is being re-evaluated.")
     return redirect(f"{reverse('rule-list')}?run={run.pk}")

@@ -9,13 +9,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from topology.actors import Actor
+from core.actors import Actor
+from core.errors import Conflict, Forbidden, Invalid
 from topology.audit import audit_event, audit_record, field_changes
 from topology.choices import AuditAction, AuditObject
 from topology.models import AuditEvent, Interaction, Team
 from topology.overview_services import registry_changed
-from topology.registration import RegistrationConflict, RegistrationInvalid
-from topology.services import PermissionDenied
 
 from .choices import DecisionKind, DecisionStatus
 from .models import Decision
@@ -30,7 +29,7 @@ DECIDED = (DecisionStatus.ACCEPTED, DecisionStatus.REJECTED)
 ABOUT_INTERACTION = (DecisionKind.ACCEPT, DecisionKind.OVERRIDE)
 
 
-class DecisionInvalid(RegistrationInvalid):
+class DecisionInvalid(Invalid):
     """A decision that breaks a rule (HTTP 422); errors carry a pointer to the field, e.g. /justification."""
 
 
@@ -165,10 +164,10 @@ def decision_can_write(actor: Actor, *, team: Team | None, interactions) -> bool
 def _require_write(actor: Actor, *, team: Team | None, interactions, what: str) -> None:
     if not actor.can_write_team(team.id if team else None):
         whose = f"decisions of team {team.slug!r}" if team else "decisions without a team (staff only)"
-        raise PermissionDenied(f"{actor.label} may not {what}: only maintainers may write {whose}")
+        raise Forbidden(f"{actor.label} may not {what}: only maintainers may write {whose}")
     for item in interactions:
         if not actor.can_write_team(item.source.team_id):
-            raise PermissionDenied(f"{actor.label} may not {what}: it links {item.source.name}/{item.name}, "
+            raise Forbidden(f"{actor.label} may not {what}: it links {item.source.name}/{item.name}, "
                                    f"which only maintainers of {item.source.team or 'its team'} may decide about")
 
 
@@ -259,7 +258,7 @@ def _retrying(write):
                 return written
         except IntegrityError:
             if attempt == 2:
-                raise RegistrationConflict("another decision was written at the same time; retry") from None
+                raise Conflict("another decision was written at the same time; retry") from None
     raise AssertionError("unreachable")
 
 

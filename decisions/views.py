@@ -7,8 +7,8 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
+from core.errors import Conflict, Forbidden
 from topology.authentication import ui_actor
-from topology.registration import RegistrationConflict, RegistrationForbidden
 from topology.selectors import teams_writable_by
 
 from .choices import DecisionKind
@@ -161,7 +161,7 @@ def _save(form, write):
         return write(form.values())
     except DecisionInvalid as exc:
         form.add_service_errors(exc.errors)
-    except (RegistrationForbidden, RegistrationConflict) as exc:
+    except (Forbidden, Conflict) as exc:
         form.add_error(None, str(exc))
     return None
 

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from topology.choices import TeamRole
 from topology.models import Team, TeamMembership
 from topology.render import recent
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.services import token_create
 
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made next to it are

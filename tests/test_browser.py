@@ -259,7 +259,7 @@ def test_it_pages_the_service_list_and_keeps_the_filters(page, live_server):
 
 def _demo_registry():
     """A small registry written through the registration path, so the history is real."""
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import InteractionSpec, ServiceSpec
     from topology.registration import registration_apply
 

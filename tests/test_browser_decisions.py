@@ -23,7 +23,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def _registry():
     """Payments' services, registered through the real write path (so recommendations are stored)."""
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import InteractionSpec, ServiceSpec
     from topology.registration import registration_apply
 
@@ -153,7 +153,7 @@ def test_it_accepts_a_recommendation_and_lists_decisions(page, live_server):
     from decisions.choices import DecisionStatus
     from decisions.selectors import decision_draft_for
     from decisions.services import decision_create, decision_update
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
 
     _registry()
     base = live_server.url
@@ -214,7 +214,7 @@ def test_it_accepts_a_recommendation_and_lists_decisions(page, live_server):
 
 def test_it_shows_a_viewer_no_write_buttons(page, live_server):
     from decisions.services import decision_create
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.models import Team
 
     _registry()

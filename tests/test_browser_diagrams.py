@@ -50,7 +50,7 @@ def demo(live_server, settings, tmp_path):
 
 
 def saved_flow():
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.flows import flow_save
     from topology.models import Team
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from tests.browser_helpers import make_user, screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
 from tests.test_probe_worker import LOCATION, probe_worker  # noqa: F401 - a fixture used below
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
 from topology.models import Probe, Team
 from topology.probe_rollups import probe_rollups_update

@@ -173,7 +173,7 @@ def test_the_dashboard_and_the_service_page_list_findings(page, live_server, dem
 def thousand_services(teams: int = 20, per_team: int = 50) -> None:
     """20 teams of 50: each service calls the next of its team, every fifth one calls into the next
     team, and every tenth publishes to the team after that."""
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import InteractionSpec, ServiceSpec
     from topology.models import Team
     from topology.registration import registration_apply

@@ -24,11 +24,11 @@ from decisions.services import (
     decision_delete,
     decision_update,
 )
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.models import AuditEvent, Interaction
-from topology.registration import RegistrationConflict
+from core.errors import Conflict
 from topology.selectors import actor_for_user
-from topology.services import PermissionDenied
+from core.errors import Forbidden as PermissionDenied
 
 from .factories import pubsub, rest, service_doc
 from .test_registry_api import register
@@ -198,7 +198,7 @@ def test_it_retries_once_when_another_write_takes_the_number(shop, maria, team, 
 def test_it_gives_up_after_the_second_collision(shop, maria, team, monkeypatch):
     make(maria, team=team)
     monkeypatch.setattr(services, "_next_number", lambda: 1)
-    with pytest.raises(RegistrationConflict):
+    with pytest.raises(Conflict):
         make(maria, team=team, title="Raced twice")
     assert Decision.objects.count() == 1
 

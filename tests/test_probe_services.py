@@ -3,7 +3,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
 from topology.models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
 from topology.probe_rollups import percentile, probe_retention_apply, probe_rollups_update

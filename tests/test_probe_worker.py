@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tests.celery_helpers import worker_start, worker_stop
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
 from topology.models import Probe, ProbeResult, ProbeStatus, Team
 from topology.probe_services import probes_dispatch

@@ -124,7 +124,7 @@ def test_it_dry_runs_without_writing(ci):
 
 
 def test_it_rejects_a_service_of_another_team(ci, other_team, client_for):
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.services import token_create
 
     other = client_for(token_create(actor=actor_for_cli(), team=other_team, name="ci")[1])

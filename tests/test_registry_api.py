@@ -4,7 +4,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.manifest import manifest_parse, manifest_validate
 from topology.models import AuditEvent, Service
 from topology.registration import registration_apply

@@ -7,9 +7,10 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.models import ApiToken, AuditEvent, Service, Team
-from topology.services import PermissionDenied, token_create, token_revoke
+from core.errors import Forbidden
+from topology.services import token_create, token_revoke
 from topology.selectors import actor_for_user
 
 
@@ -51,9 +52,9 @@ def test_it_rejects_a_revoked_token(token, maintainer):
 
 def test_it_rejects_a_viewer_creating_or_revoking_tokens(team, viewer, token):
     actor = actor_for_user(user=viewer)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         token_create(actor=actor, team=team, name="mine")
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(Forbidden):
         token_revoke(actor=actor, token=ApiToken.objects.get())
 
 

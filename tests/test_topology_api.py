@@ -185,7 +185,7 @@ def generated(services: int, interactions: int, seed: int = 5, prefix: str = "sv
     import random
 
     from decisions.models import Decision
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.manifest import InteractionSpec, ServiceSpec
     from topology.models import Interaction, Team
     from topology.registration import registration_apply
@@ -361,7 +361,7 @@ def test_it_keeps_no_summary_when_the_registry_moved_while_it_was_aggregated(db,
 def test_every_kind_of_registry_write_moves_the_registry_stamp_deletions_included(demo):
     from decisions.recommendations import evaluation_run_start, recommendations_refresh
     from decisions.services import decision_create, decision_delete
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.models import Interaction, Service
     from topology.selectors import topology_stamps
     from topology.services import service_delete
@@ -444,7 +444,7 @@ def test_a_layered_layout_that_takes_too_long_is_drawn_by_force_and_so_is_its_pn
 
 
 def test_an_unchanged_manifest_posted_again_leaves_the_stamp_alone(demo):
-    from topology.actors import actor_for_cli
+    from core.actors import actor_for_cli
     from topology.models import Service
     from topology.registration import registration_apply
     from topology.selectors import service_spec_of, topology_stamps

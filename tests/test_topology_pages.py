@@ -9,7 +9,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.core.management import call_command
 
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.flow_forms import FlowForm
 from topology.manifest import InteractionSpec, ServiceSpec
 from topology.models import AuditEvent, Flow, Team

@@ -1,7 +1,7 @@
 """The audit trail: who changed what, when and through which way in."""
 from django.utils import timezone
 
-from .actors import Actor
+from core.actors import Actor
 from .models import AuditEvent
 
 EMPTY = (None, "", [], {}, ())

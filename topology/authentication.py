@@ -1,7 +1,8 @@
 """API authentication with team tokens: `Authorization: Bearer <token>` (or `Token <token>`)."""
 from rest_framework import authentication, exceptions
 
-from .choices import Via
+from core.choices import Via
+
 from .selectors import actor_for_token, actor_for_user, token_find
 from .services import token_digest, token_touch
 

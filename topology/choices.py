@@ -32,13 +32,6 @@ class Broker(models.TextChoices):
     OTHER = "other", "Other"
 
 
-class Via(models.TextChoices):
-    UI = "ui", "Browser"
-    API = "api", "API"
-    IMPORT = "import", "Import"
-    CLI = "cli", "Command line"
-
-
 class AuditAction(models.TextChoices):
     CREATE = "create", "Created"
     UPDATE = "update", "Updated"

@@ -3,13 +3,14 @@ plain steps the Mermaid builder draws."""
 from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
-from .actors import Actor
+from core.actors import Actor
+from core.errors import Forbidden, Invalid
+
 from .audit import audit_event, audit_record, field_changes
 from .choices import AuditAction, AuditObject
 from .graph import Topology
 from .mermaid import Step, flow_from_entry
 from .models import Flow, FlowStep, Interaction, Team
-from .registration import RegistrationForbidden, RegistrationInvalid
 from .selectors import interaction_target_names
 from .validation import name_error, text_error
 
@@ -75,18 +76,18 @@ def _check(slug: object, name: object, description: object) -> list[dict]:
 @transaction.atomic
 def flow_save(*, actor: Actor, flow: Flow | None, slug: str, name: str, description: str = "",
               team: Team | None, steps: list) -> Flow:
-    """Create or replace a flow. Raises RegistrationInvalid (422, pointers) or RegistrationForbidden."""
+    """Create or replace a flow. Raises Invalid (422, pointers) or Forbidden."""
     for owner in {flow.team_id if flow else None, team.id if team else None} - {None}:
         if not actor.can_write_team(owner):
-            raise RegistrationForbidden([{"pointer": "/team", "message": f"{actor.label} may not write this team's flows"}])
+            raise Forbidden([{"pointer": "/team", "message": f"{actor.label} may not write this team's flows"}])
     if team is None and not actor.is_staff:
-        raise RegistrationForbidden([{"pointer": "/team", "message": "only administrators keep flows without a team"}])
+        raise Forbidden([{"pointer": "/team", "message": "only administrators keep flows without a team"}])
     resolved, errors = _resolve_steps(steps)
     errors = _check(slug, name, description) + errors
     if Flow.objects.filter(slug=slug).exclude(pk=flow.pk if flow else None).exists():
         errors.append({"pointer": "/slug", "message": f"a flow named {slug!r} already exists"})
     if errors:
-        raise RegistrationInvalid(errors)
+        raise Invalid(errors)
     before = _values(flow) if flow else {}
     flow = flow or Flow()
     flow.slug, flow.name, flow.description, flow.team, flow.written_by = slug, name, description, team, actor.label
@@ -109,7 +110,7 @@ def _values(flow: Flow) -> dict:
 @transaction.atomic
 def flow_delete(*, actor: Actor, flow: Flow) -> None:
     if not actor.can_write_team(flow.team_id):
-        raise RegistrationForbidden([{"pointer": "", "message": f"{actor.label} may not delete this flow"}])
+        raise Forbidden([{"pointer": "", "message": f"{actor.label} may not delete this flow"}])
     audit_record([audit_event(actor, AuditAction.DELETE, AuditObject.FLOW, flow.slug,
                               team_slug=flow.team.slug if flow.team_id else "", changes=field_changes(_values(flow), {}))])
     flow.delete()

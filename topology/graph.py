@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import networkx as nx
 
+from core.severity import SEVERITY_OF_RANK, SEVERITY_RANK
+
 SYNC = frozenset({"rest", "grpc"})
 ASYNC = frozenset({"pubsub", "queue"})
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
@@ -65,7 +67,6 @@ class Link:
 
 
 KIND_OF_STYLE = {**dict.fromkeys(SYNC, "sync"), **dict.fromkeys(ASYNC, "async")}  # others: "undecided"
-SEVERITY_RANK = {"": 0, "info": 1, "warning": 2, "error": 3}
 
 
 @dataclass
@@ -146,7 +147,6 @@ def link_count(found: dict, key: tuple, link: Link) -> None:
             counts[2] = rank
 
 
-SEVERITY_OF_RANK = {rank: severity for severity, rank in SEVERITY_RANK.items()}
 
 
 def links_counted(found: dict) -> dict[tuple, TeamLinks]:

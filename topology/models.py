@@ -3,7 +3,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from .choices import AuditAction, AuditObject, Broker, Lifecycle, ProbeKind, ProbeOutcome, RollupPeriod, Style, TeamRole, Via
+from core.choices import Via
+
+from .choices import AuditAction, AuditObject, Broker, Lifecycle, ProbeKind, ProbeOutcome, RollupPeriod, Style, TeamRole
 
 SLUG_HELP = "1-63 lower-case letters, digits or dashes, starting and ending with a letter or digit."
 

@@ -13,11 +13,12 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
 
+from core.errors import Forbidden, Invalid
+
 from . import graph, mermaid
 from .authentication import ui_actor
 from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
 from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
-from .registration import RegistrationForbidden, RegistrationInvalid
 from .render import RenderError, view_drawing
 from .rendering import MAX_HOPS, Urls, View, view_parse, view_select
 from .selectors import findings_current, teams_writable_by, topology_current
@@ -195,9 +196,9 @@ def _flow_form_page(request, flow):
         try:
             saved = flow_save(actor=actor, flow=flow, slug=data["slug"], name=data["name"],
                               description=data["description"], team=data["team"], steps=data["steps"])
-        except RegistrationForbidden as exc:
+        except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
-        except RegistrationInvalid as exc:
+        except Invalid as exc:
             form.add_save_errors(exc.errors)
         else:
             messages.success(request, f"Flow {saved.name} saved.")
@@ -229,7 +230,7 @@ def flow_delete_page(request, slug):
     if request.method == "POST":
         try:
             flow_delete(actor=actor, flow=flow)
-        except RegistrationForbidden as exc:
+        except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         messages.success(request, f"Flow {flow.name} deleted.")
         return redirect("flow-list")

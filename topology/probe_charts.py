@@ -1,7 +1,7 @@
 """Probe chart figures with plotly, as JSON text (no ORM): latency over time and an uptime heatmap."""
 import plotly.graph_objects as go
 
-from decisions.charts import FONT, GRID, MUTED, TEXT
+from core.charts import FONT, GRID, MUTED, TEXT
 
 LOCATION_COLOURS = ("#5b8ad8", "#d8875b", "#5bb08a", "#9a74d4", "#c25b8a", "#8a9a5b", "#5bb0c2", "#b0a05b")
 UPTIME_SCALE = [[0.0, "#c0392b"], [0.9, "#e6a23c"], [0.99, "#b5d99c"], [1.0, "#2e9d5b"]]

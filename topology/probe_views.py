@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
+from core.errors import Conflict
+from core.web import is_htmx, page_of
+
 from .authentication import ui_actor
 from .filtersets import ProbeFilterSet
 from .models import Probe, Service
@@ -26,9 +29,9 @@ from .probe_selectors import (
 )
 from .probe_services import probe_run_now, probe_queue
 from .probes.spec import target_redacted
-from .registration import RegistrationConflict, registration_apply
+from .registration import registration_apply
 from .selectors import service_spec_of, workers_alive
-from .views import _apply, _is_htmx, _page, _require_write
+from .views import _apply, _require_write
 
 RUN_WAIT = timedelta(seconds=30)
 RECENT_RUNS = 20
@@ -37,8 +40,8 @@ RECENT_RUNS = 20
 @login_required
 def probe_list_view(request):
     filterset = ProbeFilterSet(request.GET or None, queryset=probe_queryset())
-    page = _page(request, filterset.qs)
-    template = "topology/_probe_table.html" if _is_htmx(request) else "topology/probe_list.html"
+    page = page_of(request, filterset.qs)
+    template = "topology/_probe_table.html" if is_htmx(request) else "topology/probe_list.html"
     response = render(request, template, {
         "filter": filterset, "page": page, "uptimes": probe_uptimes(probe_ids=[p.id for p in page]),
     })
@@ -70,15 +73,15 @@ def probe_detail(request, name, probe):
 
 @login_required
 def probe_create(request, name):
-    return _probe_form_page(request, name, probe=None)
+    return _probe_formpage_of(request, name, probe=None)
 
 
 @login_required
 def probe_edit(request, name, probe):
-    return _probe_form_page(request, name, probe=probe)
+    return _probe_formpage_of(request, name, probe=probe)
 
 
-def _probe_form_page(request, name: str, *, probe: str | None):
+def _probe_formpage_of(request, name: str, *, probe: str | None):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     _require_write(ui_actor(request), service)
     declared = {item["name"]: item for item in service.probes}
@@ -107,7 +110,7 @@ def probe_delete(request, name, probe):
         probes = [item for item in service.probes if item["name"] != probe]
         try:
             registration_apply(specs=[service_spec_of(service=service, probes=probes)], actor=ui_actor(request))
-        except RegistrationConflict as exc:
+        except Conflict as exc:
             messages.error(request, str(exc))
         else:
             messages.success(request, f"Probe {probe} deleted with its history.")

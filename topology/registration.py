@@ -17,11 +17,13 @@ from decisions.recommendations import (
     recommendation_fields,
     recommendation_summary,
     ruleset_current,
-    severity_at_least,
 )
 from decisions.rules import Ruleset, evaluate
 
-from .actors import Actor
+from core.actors import Actor
+from core.errors import Conflict, Forbidden, Invalid
+from core.severity import severity_at_least
+
 from .audit import audit_event, audit_record, field_changes
 from .choices import AuditAction, AuditObject
 from .manifest import InteractionSpec, ServiceSpec
@@ -36,31 +38,26 @@ INTERACTION_FIELDS = ("description", "style", "channel", "broker", "criteria")
 CREATED, UPDATED, UNCHANGED, REMOVED = "created", "updated", "unchanged", "removed"
 
 
-class RegistrationInvalid(Exception):
+class RegistrationInvalid(Invalid):
     """Input that is well-formed but refers to things that do not exist (HTTP 422)."""
 
-    def __init__(self, errors: list[dict]):
-        super().__init__("; ".join(error["message"] for error in errors))
-        self.errors = errors
 
-
-class RegistrationForbidden(Exception):
+class RegistrationForbidden(Forbidden):
     """The caller may not write one of the named services or teams (HTTP 403)."""
 
-    def __init__(self, errors: list[dict]):
-        super().__init__("; ".join(error["message"] for error in errors))
-        self.errors = errors
 
-
-class RegistrationRejected(Exception):
+class RegistrationRejected(Invalid):
     """fail_on found mismatches at or above its severity (HTTP 422); nothing was written."""
 
     def __init__(self, offending: list[dict], threshold: str):
         super().__init__(f"{len(offending)} interaction(s) have a mismatch of severity {threshold} or worse")
         self.offending, self.threshold = offending, threshold
 
+    def body(self) -> dict:
+        return {"detail": f"{self}; nothing was written (fail_on={self.threshold})", "offending": self.offending}
 
-class RegistrationConflict(Exception):
+
+class RegistrationConflict(Conflict):
     """A concurrent write got there first twice in a row (HTTP 409)."""
 
 

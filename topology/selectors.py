@@ -13,8 +13,11 @@ from django.db.models import (Case, Count, F, Func, IntegerField, OuterRef, Pref
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from .actors import Actor
-from .choices import TeamRole, Via
+from core.actors import Actor
+from core.choices import Via
+from core.severity import SEVERITIES
+
+from .choices import TeamRole
 from .manifest import InteractionSpec, ServiceSpec
 from .models import (
     ApiToken,
@@ -371,9 +374,6 @@ def _team_sizes() -> dict[int | None, tuple[str | None, int]]:
     """team id -> (slug, how many services): teams without services are left out, None are the placeholders."""
     rows = Service.objects.order_by().values_list("team_id", "team__slug").annotate(n=Count("id"))
     return {team_id: (slug, size) for team_id, slug, size in rows}
-
-
-SEVERITIES = ("error", "warning", "info")  # worst first; "" is no mismatch
 
 
 def topology_team_links(slugs: dict[int | None, str | None]) -> dict:

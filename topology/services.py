@@ -10,27 +10,22 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from .actors import Actor
+from core.actors import Actor
+from core.errors import Forbidden
+
 from .audit import audit_event, audit_record
 from .choices import AuditAction, AuditObject
 from .models import ApiToken, Service, Team, TeamMembership, WorkerHeartbeat
 from .overview_services import registry_changed
-from .registration import SERVICE_FIELDS, RegistrationForbidden, placeholders_prune
+from .registration import SERVICE_FIELDS, placeholders_prune
 
 TOKEN_PREFIX = "sb_"
 TOKEN_TOUCH_INTERVAL = timedelta(seconds=60)
 
 
-class PermissionDenied(RegistrationForbidden):
-    """The actor may not do this (HTTP 403)."""
-
-    def __init__(self, message: str):
-        super().__init__([{"pointer": "", "message": message}])
-
-
 def _require_team_write(actor: Actor, team_id: int | None, what: str) -> None:
     if not actor.can_write_team(team_id):
-        raise PermissionDenied(f"{actor.label} may not {what}")
+        raise Forbidden(f"{actor.label} may not {what}")
 
 
 @transaction.atomic
@@ -71,7 +66,7 @@ def _service_demote(service: Service, *, actor: Actor) -> None:
 @transaction.atomic
 def team_create(*, actor: Actor, slug: str, name: str, description: str = "") -> Team:
     if not actor.is_staff:
-        raise PermissionDenied(f"{actor.label} may not create teams")
+        raise Forbidden(f"{actor.label} may not create teams")
     team = Team.objects.create(slug=slug, name=name, description=description)
     audit_record([audit_event(actor, AuditAction.CREATE, AuditObject.TEAM, slug, team_slug=slug,
                               changes={"name": [None, name]})])
@@ -81,7 +76,7 @@ def team_create(*, actor: Actor, slug: str, name: str, description: str = "") ->
 @transaction.atomic
 def team_member_set(*, actor: Actor, team: Team, user, role: str) -> TeamMembership:
     if not actor.is_staff:
-        raise PermissionDenied(f"{actor.label} may not change the members of {team.slug!r}")
+        raise Forbidden(f"{actor.label} may not change the members of {team.slug!r}")
     membership = TeamMembership.objects.filter(team=team, user=user).first()
     if membership and membership.role == role:
         return membership

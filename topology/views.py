@@ -2,7 +2,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.template.defaultfilters import pluralize
 from django.utils.cache import patch_vary_headers
@@ -19,13 +18,16 @@ from decisions.recommendations import (
 )
 from decisions.selectors import decisions_for_interaction
 
+from core.errors import Conflict, Forbidden, Invalid
+from core.web import is_htmx, page_of
+
 from .authentication import ui_actor
 from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .forms import InteractionForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
 from .probe_selectors import probe_counts, probes_of_service
-from .registration import RegistrationConflict, RegistrationForbidden, RegistrationInvalid, registration_apply
+from .registration import registration_apply
 from .selectors import (
     teams_writable_by,
     dashboard_counts,
@@ -47,7 +49,6 @@ from .selectors import (
 )
 from .services import service_delete, token_create, token_revoke
 
-PAGE_SIZE = 50
 SERVICE_FORM_FIELDS = ("title", "description", "lifecycle", "language", "repository", "labels")
 
 
@@ -58,22 +59,13 @@ def _require_write(actor, service: Service) -> None:
         raise PermissionDenied(f"Only maintainers of {service.team or 'its team'} can change {service.name}.")
 
 
-def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _is_htmx(request) -> bool:
-    """An htmx swap (not a history restore, which needs the whole page)."""
-    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-History-Restore-Request") != "true"
-
-
 def _apply(request, form, spec) -> bool:
     """Apply one service spec from a form; put refusals on the form. True when saved."""
     try:
         registration_apply(specs=[spec], actor=ui_actor(request))
-    except RegistrationForbidden as exc:
+    except Forbidden as exc:
         raise PermissionDenied(str(exc)) from None
-    except (RegistrationInvalid, RegistrationConflict) as exc:
+    except (Invalid, Conflict) as exc:
         form.add_error(None, str(exc))
         return False
     return True
@@ -99,8 +91,8 @@ def dashboard(request):
 @login_required
 def service_list_view(request):
     filterset = ServiceFilterSet(request.GET or None, queryset=service_list().order_by("name"))
-    page = _page(request, filterset.qs)
-    template = "topology/_service_table.html" if _is_htmx(request) else "topology/service_list.html"
+    page = page_of(request, filterset.qs)
+    template = "topology/_service_table.html" if is_htmx(request) else "topology/service_list.html"
     can_create = teams_writable_by(actor=ui_actor(request)).exists()
     response = render(request, template, {"filter": filterset, "page": page, "can_create": can_create})
     patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the bare table as the page
@@ -187,7 +179,7 @@ def _interaction_context(service: Service):
 @login_required
 def interaction_list_view(request):
     filterset = InteractionFilterSet(request.GET or None, queryset=interaction_list().order_by("source__name", "name"))
-    return render(request, "topology/interaction_list.html", {"filter": filterset, "page": _page(request, filterset.qs)})
+    return render(request, "topology/interaction_list.html", {"filter": filterset, "page": page_of(request, filterset.qs)})
 
 
 @login_required
@@ -207,15 +199,15 @@ def interaction_detail(request, name, interaction):
 
 @login_required
 def interaction_create(request, name):
-    return _interaction_form_page(request, name, interaction=None)
+    return _interaction_formpage_of(request, name, interaction=None)
 
 
 @login_required
 def interaction_edit(request, name, interaction):
-    return _interaction_form_page(request, name, interaction=interaction)
+    return _interaction_formpage_of(request, name, interaction=interaction)
 
 
-def _interaction_form_page(request, name: str, *, interaction: str | None):
+def _interaction_formpage_of(request, name: str, *, interaction: str | None):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     _require_write(ui_actor(request), service)
     outgoing, names = _interaction_context(service)
@@ -245,7 +237,7 @@ def interaction_delete(request, name, interaction):
         specs = [interaction_spec_of(item) for item in outgoing if item.name != interaction]
         try:
             registration_apply(specs=[service_spec_of(service=service, interactions=specs)], actor=ui_actor(request))
-        except RegistrationConflict as exc:
+        except Conflict as exc:
             messages.error(request, str(exc))
             return redirect("service-detail", name=service.name)
         messages.success(request, f"Interaction {interaction} deleted.")
@@ -270,7 +262,7 @@ def team_detail(request, slug):
         "team": team,
         "role": role,
         "members": team_members(team=team),
-        "services": _page(request, service_list().filter(team=team).order_by("name")),
+        "services": page_of(request, service_list().filter(team=team).order_by("name")),
         "tokens": team_tokens(team=team) if role == "maintainer" else None,
         "history": team_history(team_slug=team.slug),
         "new_token": request.session.pop("new_token", None),
@@ -289,7 +281,7 @@ def token_create_view(request, slug):
     else:
         try:
             token, raw = token_create(actor=ui_actor(request), team=team, name=name)
-        except RegistrationForbidden as exc:
+        except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         # Shown once on the next page, then gone: only the digest is stored.
         request.session["new_token"] = {"name": token.name, "value": raw}
@@ -302,7 +294,7 @@ def token_revoke_view(request, slug, token_id):
     token = get_object_or_404(ApiToken.objects.select_related("team"), team__slug=slug, pk=token_id)
     try:
         revoked = token_revoke(actor=ui_actor(request), token=token)
-    except RegistrationForbidden as exc:
+    except Forbidden as exc:
         raise PermissionDenied(str(exc)) from None
     if revoked:
         messages.success(request, f"Token {token.name} revoked; it no longer authenticates.")

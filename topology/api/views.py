@@ -5,10 +5,12 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.errors import Forbidden, Invalid
+
 from ..authentication import api_actor
 from ..filtersets import InteractionFilterSet, ServiceFilterSet
 from ..manifest import JSON_TYPES, YAML_TYPES, ManifestParseError, manifest_parse, manifest_validate, media_type
-from ..registration import RegistrationForbidden, RegistrationInvalid, registration_apply
+from ..registration import RegistrationInvalid, registration_apply
 from ..selectors import interaction_list, service_detail_queryset, service_queryset, service_spec_of, team_list
 from ..services import service_delete
 from .serializers import (
@@ -99,7 +101,7 @@ class ServiceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.Up
         spec = service_spec_of(service=service, team=team.slug, **changes)
         try:
             registration_apply(specs=[spec], actor=api_actor(request))
-        except (RegistrationForbidden, RegistrationInvalid) as exc:
+        except (Forbidden, Invalid) as exc:
             exc.errors = [{**error, "pointer": _field_pointer(error["pointer"])} for error in exc.errors]
             raise
         return Response(self.get_serializer(service_detail_queryset().get(pk=service.pk)).data)

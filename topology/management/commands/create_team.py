@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from topology.actors import actor_for_cli
+from core.actors import actor_for_cli
 from topology.models import Team
 from topology.services import team_create
 from topology.validation import name_error

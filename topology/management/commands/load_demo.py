@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from topology.actors import actor_for_import
+from core.actors import actor_for_import
 from topology.choices import TeamRole
 from topology.manifest import manifest_parse, manifest_validate
 from topology.models import Team
