@@ -4,7 +4,7 @@ Prints, in one run:
   1. baseline: Prometheus blackbox_exporter (module http_2xx) probing the same nginx target, driven by
      wrk with as many connections as the engine's concurrency for --wrk-seconds. Only replies that say
      probe_success 1 count. The other speed figures are shown as ratios to it.
-  2. engine alone: 1,000 HTTP probes through topology.probes.probes_run (a fresh TCP connection for
+  2. engine alone: 1,000 HTTP probes through probes.engine.probes_run (a fresh TCP connection for
      each) against an nginx started by this script (`location = /health { return 200 "ok"; }`, access
      log off, 1 worker), --repeat runs at each --concurrency. The first value is the engine's default
      (PROBE_CONCURRENCY, 256) and is the one the goal uses.
@@ -172,8 +172,8 @@ def goal(value: float, bound: float, above: bool) -> str:
     return "met" if met else "NOT met"
 
 
-PROBE_CODE = ["topology/probes", "topology/probe_services.py", "topology/probe_rollups.py",
-              "topology/probe_selectors.py", "topology/tasks.py", "topology/models.py"]
+PROBE_CODE = ["probes/engine", "probes/services.py", "probes/rollups.py",
+              "probes/selectors.py", "probes/tasks.py", "probes/models.py"]
 
 
 def code_state() -> str:
@@ -306,8 +306,8 @@ def probes_register(prefix: str, target: str, interval: str, count: int = PROBES
     """`count` HTTP probes on SERVICES services, declared and registered as a manifest would be."""
     from core.actors import actor_for_cli
     from topology.manifest import ServiceSpec
-    from topology.models import Probe
-    from topology.probes.spec import probe_declaration_check
+    from probes.models import Probe
+    from probes.engine.spec import probe_declaration_check
     from topology.registration import registration_apply
 
     team = team_get()
@@ -360,7 +360,7 @@ def wrk_run(url: str, script: Path, concurrency: int, seconds: int) -> tuple[flo
 
 
 def engine_specs(target: str):
-    from topology.probes.spec import Kind, ProbeSpec
+    from probes.engine.spec import Kind, ProbeSpec
 
     return [ProbeSpec(key=str(i), kind=Kind.HTTP, target=f"{target}?probe={i}", timeout=5.0, expect={"status": [200]})
             for i in range(PROBES)]
@@ -368,9 +368,9 @@ def engine_specs(target: str):
 
 def engine_runs(specs, concurrency: int, repeat: int) -> list[float]:
     """Probes/s of `repeat` runs of probes_run on all specs (the engine's own event loop each time)."""
-    from topology.probe_services import probe_policy
-    from topology.probes import probes_run
-    from topology.probes.spec import Outcome
+    from probes.services import probe_policy
+    from probes.engine import probes_run
+    from probes.engine.spec import Outcome
 
     rates = []
     for _ in range(repeat):
@@ -387,8 +387,8 @@ def engine_runs(specs, concurrency: int, repeat: int) -> list[float]:
 def speed(target: str, folder: str, concurrencies: list[int], seconds: int, repeat: int, rounds: int,
           parts: list[str]) -> tuple[dict[int, float], dict[int, float]]:
     """Baseline and engine in alternation (so both see the same machine load); medians per concurrency."""
-    from topology.probe_services import probe_policy
-    from topology.probes import probes_run
+    from probes.services import probe_policy
+    from probes.engine import probes_run
 
     baseline_rates = {c: [] for c in concurrencies}
     engine_rates = {c: [] for c in concurrencies}
@@ -466,7 +466,7 @@ class PartTimer:
 
     @contextlib.contextmanager
     def installed(self):
-        from topology import probe_services
+        from probes import services as probe_services
 
         originals = {name: getattr(probe_services, name) for name in self.NAMES}
 
@@ -497,8 +497,8 @@ def path_round(ids: list[int], wait) -> tuple[float, datetime]:
     """Make every probe due, then time dispatch + execution + recording of all of them."""
     from django.utils import timezone
 
-    from topology.models import Probe, ProbeResult
-    from topology.probe_services import probes_dispatch
+    from probes.models import Probe, ProbeResult
+    from probes.services import probes_dispatch
 
     next_second()
     Probe.objects.filter(id__in=ids).update(next_due_at=timezone.now() - timedelta(seconds=1))
@@ -539,7 +539,7 @@ def eager_rounds(ids: list[int], repeat: int) -> tuple[list[float], dict[str, fl
 
 def results_wait(slot: datetime, count: int, seconds: float = 60.0, worker: subprocess.Popen | None = None,
                  log: Path | None = None) -> None:
-    from topology.models import ProbeResult
+    from probes.models import ProbeResult
 
     deadline = time.monotonic() + seconds
     while ProbeResult.objects.filter(slot=slot, location=LOCATION).count() < count:
@@ -599,7 +599,7 @@ class ThreadWorker:
     def loop(self) -> None:
         from django.db import connection
 
-        from topology.tasks import probes_run
+        from probes.tasks import probes_run
 
         try:
             while (task := self.tasks.get()) is not None:
@@ -624,8 +624,8 @@ def jitter(target: str, seconds: int, worker: subprocess.Popen | None, count: in
     from django.db.models import F
     from django.utils import timezone
 
-    from topology import probe_services
-    from topology.models import Probe, ProbeResult
+    from probes import services as probe_services
+    from probes.models import Probe, ProbeResult
 
     before = timezone.now()
     ids = probes_register("jitter", target, INTERVAL_JITTER, count)
@@ -804,7 +804,7 @@ def copy_all(writer: Writer, batches) -> float:
 def database_size() -> tuple[int, dict[str, int]]:
     from django.db import connection
 
-    from topology.models import ProbeResult, ProbeRollup
+    from probes.models import ProbeResult, ProbeRollup
 
     tables = [ProbeResult._meta.db_table, ProbeRollup._meta.db_table]
     with connection.cursor() as cursor:
@@ -838,10 +838,10 @@ def storage(target: str, count: int) -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from topology.choices import RollupPeriod
-    from topology.models import Probe, ProbeResult, ProbeRollup, RollupMark
-    from topology.probe_rollups import LATE_GRACE, bucket_floor, probe_retention_apply, probe_rollups_update
-    from topology.probe_selectors import (probe_latency_series, probe_uptime_grid, probe_uptimes,
+    from probes.choices import RollupPeriod
+    from probes.models import Probe, ProbeResult, ProbeRollup, RollupMark
+    from probes.rollups import LATE_GRACE, bucket_floor, probe_retention_apply, probe_rollups_update
+    from probes.selectors import (probe_latency_series, probe_uptime_grid, probe_uptimes,
                                           service_uptime_map)
 
     ids = probes_register("store", target, INTERVAL_PATH, count)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 
 from .choices import DecisionKind, DecisionStatus
-from .criteria import BOOL, CRITERIA
+from topology.criteria import BOOL, CRITERIA
 from .rules.engine import FAMILY_OF_DECLARED, OPTIONS
 
 PATTERNS = OPTIONS["pattern"]

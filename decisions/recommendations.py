@@ -4,12 +4,13 @@ Reads and writes around the pure engine in decisions/rules/.
 """
 import logging
 
+from celery import current_app
 from django.db import transaction
 from django.db.models import Case, Count, F, IntegerField, Q, Value, When
 from django.utils import timezone
 
 from core.severity import SEVERITIES, SEVERITY_RANK
-from topology.models import Interaction, InteractionTarget
+from topology.models import RECOMMENDATION_COLUMNS, Interaction, InteractionTarget
 from topology.overview_services import registry_changed
 from topology.selectors import interaction_list
 
@@ -21,6 +22,7 @@ from .rules.engine import questions_of, tradeoffs_of
 log = logging.getLogger(__name__)
 
 REFRESH_BATCH = 500
+REFRESH_TASK = "decisions.tasks.recommendations_refresh"  # sent by name: the tasks module imports this one
 SUMMARY_FIELDS = ("style", "pattern", "protocol", "broker", "confidence", "mismatch", "ruleset_version")
 
 _compiled: dict[str, Ruleset] = {}
@@ -49,7 +51,6 @@ def question_of(*, source: str, targets: tuple[str, ...], criteria: dict, declar
 
 
 STORED_OMITS = ("tradeoffs", "questions")  # derived again on reading: the same for many interactions
-RECOMMENDATION_COLUMNS = ("recommendation", "recommended_at", "ruleset_version", "recommended_pattern", "mismatch")
 
 
 def recommendation_fields(result: dict) -> dict:
@@ -93,11 +94,9 @@ def interactions_overridden(*, interaction_ids) -> set[int]:
 
 def evaluation_run_start(*, reason: str) -> EvaluationRun:
     """Queue a re-evaluation of every interaction once the current transaction commits."""
-    from .tasks import recommendations_refresh_task
-
     run = EvaluationRun.objects.create(ruleset_version=ruleset_current().version, reason=reason[:200],
                                        total=Interaction.objects.count())
-    transaction.on_commit(lambda: recommendations_refresh_task.delay(run.id))
+    transaction.on_commit(lambda: current_app.tasks[REFRESH_TASK].delay(run.id))
     return run
 
 

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from .criteria import anchor
+from topology.criteria import anchor
 from .drafts import recommendation_label
 
 CITE = re.compile(r"(§\d+(?:\.\d+)?)")

@@ -12,7 +12,7 @@ from topology.choices import Style
 from topology.forms import CRITERION_PREFIX, criterion_field, criterion_value
 
 from .choices import Decides
-from .criteria import CRITERIA, SECTIONS
+from topology.criteria import CRITERIA, SECTIONS
 from .models import CustomRule
 from .recommendations import custom_rule_spec
 from .rules import RuleError, rule_compile

@@ -15,7 +15,7 @@ from topology.selectors import interaction_list, interaction_target_names, worke
 from core.errors import Forbidden
 
 from .choices import RunStatus
-from .criteria import CRITERIA
+from topology.criteria import CRITERIA
 from .models import CustomRule, EvaluationRun
 from .recommendations import proposed_custom_specs, question_of, rules_preview, ruleset_current
 from .rule_forms import CustomRuleForm, WhatIfForm

@@ -12,7 +12,7 @@ from topology.authentication import ui_actor
 from topology.selectors import teams_writable_by
 
 from .choices import DecisionKind
-from .criteria import CRITERIA, SECTIONS, anchor
+from topology.criteria import CRITERIA, SECTIONS, anchor
 from .drafts import DraftError
 from .filtersets import DecisionFilterSet
 from .record_display import blocks, history_of, linked_row, options_of, segments, summary_of

@@ -22,7 +22,7 @@ import grpc
 import pytest
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from topology.probes.spec import target_redacted
+from probes.engine.spec import target_redacted
 
 LOOPBACK = "127.0.0.1"
 REQUIRE_SERVICES = os.environ.get("SWITCHBOARD_REQUIRE_SERVICES") == "1"

@@ -13,10 +13,11 @@ from tests.browser_helpers import make_user, screenshot, sign_in  # sets DJANGO_
 from tests.test_probe_worker import LOCATION, probe_worker  # noqa: F401 - a fixture used below
 from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
-from topology.models import Probe, Team
-from topology.probe_rollups import probe_rollups_update
-from topology.probe_services import probe_results_record
-from topology.probes.spec import Outcome, ProbeResult
+from topology.models import Team
+from probes.models import Probe
+from probes.rollups import probe_rollups_update
+from probes.services import probe_results_record
+from probes.engine.spec import Outcome, ProbeResult
 from topology.registration import registration_apply
 
 

@@ -100,18 +100,14 @@ def test_it_marks_recommendations_on_the_service_page_and_dashboard(page, live_s
 
 
 def test_staff_previews_a_custom_rule_saves_it_and_watches_the_re_evaluation(page, live_server, shop, monkeypatch):
-    import decisions.tasks
+    from celery import current_app
+
     from decisions.models import CustomRule
-    from decisions.recommendations import recommendations_refresh
+    from decisions.recommendations import REFRESH_TASK, recommendations_refresh
 
     queued = []
-
-    class Task:  # stands in for Celery: the test runs the queued re-evaluation itself
-        @staticmethod
-        def delay(run_id):
-            queued.append(run_id)
-
-    monkeypatch.setattr(decisions.tasks, "recommendations_refresh_task", Task)
+    # Stands in for the broker: the test runs the queued re-evaluation itself.
+    monkeypatch.setattr(current_app.tasks[REFRESH_TASK], "delay", queued.append)
     make_user("root", staff=True)
     sign_in(page, live_server.url, "root")
     page.goto("/rules/")

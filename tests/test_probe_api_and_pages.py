@@ -6,9 +6,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from tests.factories import as_json, service_doc
-from topology.models import Probe, ProbeResult, Service
-from topology.probe_services import probe_results_record
-from topology.probes.spec import Outcome, ProbeResult as RunResult
+from topology.models import Service
+from probes.models import Probe, ProbeResult
+from probes.services import probe_results_record
+from probes.engine.spec import Outcome, ProbeResult as RunResult
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 QUEUE_PROBE = {"name": "jobs", "type": "rabbitmq-queue", "target": "amqp://guest:s3cret@127.0.0.1:5672/",
@@ -100,7 +101,7 @@ def test_it_rejects_bad_result_queries(api, declared, query):
 def test_it_queues_probe_now_for_maintainers_only(api, declared, client, viewer, monkeypatch,
                                                   django_capture_on_commit_callbacks):
     sent = []
-    monkeypatch.setattr("topology.probe_services.runs_send", lambda **kw: sent.append(kw))
+    monkeypatch.setattr("probes.services.runs_send", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         response = api.post(f"/api/v1/probes/{declared['jobs'].id}/run/")
     assert response.status_code == 202 and response.json()["locations"] == ["default"]
@@ -115,7 +116,7 @@ def test_it_answers_503_when_the_broker_is_down(api, declared, monkeypatch):
     def refuse(**kwargs):
         raise OperationalError("connection refused")
 
-    monkeypatch.setattr("topology.probe_services.runs_send", refuse)
+    monkeypatch.setattr("probes.services.runs_send", refuse)
     response = api.post(f"/api/v1/probes/{declared['jobs'].id}/run/")
     assert response.status_code == 503
     assert "broker" in response.json()["detail"]
@@ -188,7 +189,7 @@ def test_it_refuses_probe_changes_to_viewers(client, viewer, declared):
 def test_it_reports_progress_and_a_missing_worker(client, maintainer, declared, monkeypatch,
                                                   django_capture_on_commit_callbacks):
     client.force_login(maintainer)
-    monkeypatch.setattr("topology.probe_services.runs_send", lambda **kw: None)
+    monkeypatch.setattr("probes.services.runs_send", lambda **kw: None)
     page = client.post("/services/orders/probes/jobs/run/").content.decode()
     assert "Running jobs" in page and "hx-get" in page
     old = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()

@@ -6,9 +6,9 @@ import pytest
 import trustme
 
 from tests.probe_servers import HttpServer, closed_port, fixed_resolver
-from topology.probes import (ALWAYS_DENIED, TargetPolicy, TargetRefused, address_resolve, coroutine_run,
+from probes.engine import (ALWAYS_DENIED, TargetPolicy, TargetRefused, address_resolve, coroutine_run,
                              policy_build, probe_run, probes_run, probes_run_async)
-from topology.probes.spec import MAX_ERROR, Kind, Outcome, ProbeSpec
+from probes.engine.spec import MAX_ERROR, Kind, Outcome, ProbeSpec
 
 REFUSED = "refused by the probe target policy"
 POLICY = policy_build()

@@ -10,8 +10,8 @@ import trustme
 
 from tests.probe_servers import (NOT_SERVING, SERVING, closed_port, fixed_resolver, grpc_server, resp_server,
                                  service_url)
-from topology.probes import TargetPolicy, coroutine_run, policy_build, probes_run, probes_run_async
-from topology.probes.spec import Kind, Outcome, ProbeSpec
+from probes.engine import TargetPolicy, coroutine_run, policy_build, probes_run, probes_run_async
+from probes.engine.spec import Kind, Outcome, ProbeSpec
 
 POLICY = policy_build()
 

@@ -5,11 +5,11 @@ import pytest
 
 from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
-from topology.models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
-from topology.probe_rollups import percentile, probe_retention_apply, probe_rollups_update
-from topology.probe_selectors import probe_uptimes, service_health_map, service_uptime_map
-from topology.probe_services import _slot_claim, probe_results_record, probes_dispatch
-from topology.probes.spec import Outcome, ProbeResult as RunResult
+from probes.models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
+from probes.rollups import percentile, probe_retention_apply, probe_rollups_update
+from probes.selectors import probe_uptimes, service_health_map, service_uptime_map
+from probes.services import _slot_claim, probe_results_record, probes_dispatch
+from probes.engine.spec import Outcome, ProbeResult as RunResult
 from topology.registration import RegistrationInvalid, registration_apply
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -25,7 +25,7 @@ def register(name="orders", probes=(), team="commerce"):
 
 
 def _normalised(item):
-    from topology.probes.spec import probe_declaration_check
+    from probes.engine.spec import probe_declaration_check
 
     declaration, errors = probe_declaration_check(item)
     assert not errors, errors
@@ -75,7 +75,7 @@ def test_it_dispatches_due_probes_once_per_location(team, settings, django_captu
     register(probes=[probe(), probe("two", locations=["default", "eu"])])
     Probe.objects.update(next_due_at=T0)
     sent = []
-    monkeypatch.setattr("topology.probe_services.runs_send", lambda **kw: sent.append(kw))
+    monkeypatch.setattr("probes.services.runs_send", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
         assert probes_dispatch(now=T0 + timedelta(seconds=1)) == 3
     assert sorted(len(items) for items in sent[0]["batches"].values()) == [1, 2]
@@ -193,8 +193,8 @@ def test_it_takes_nearest_rank_percentiles():
 def test_it_builds_both_charts_from_real_series(team):
     import json
 
-    from topology.probe_charts import latency_figure, uptime_heatmap
-    from topology.probe_selectors import probe_latency_series, probe_uptime_grid
+    from probes.charts import latency_figure, uptime_heatmap
+    from probes.selectors import probe_latency_series, probe_uptime_grid
 
     register(probes=[probe()])
     row = Probe.objects.get()

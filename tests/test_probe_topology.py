@@ -7,10 +7,10 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.test import APIClient
 
-from topology.models import Probe
-from topology.probe_rollups import probe_rollups_update
-from topology.probe_services import probe_results_record
-from topology.probes.spec import Outcome, ProbeResult
+from probes.models import Probe
+from probes.rollups import probe_rollups_update
+from probes.services import probe_results_record
+from probes.engine.spec import Outcome, ProbeResult
 from topology.render import drawings_forget
 
 

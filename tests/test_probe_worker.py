@@ -14,9 +14,10 @@ from django.utils import timezone
 from tests.celery_helpers import worker_start, worker_stop
 from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
-from topology.models import Probe, ProbeResult, ProbeStatus, Team
-from topology.probe_services import probes_dispatch
-from topology.probes.spec import probe_declaration_check
+from topology.models import Team
+from probes.models import Probe, ProbeResult, ProbeStatus
+from probes.services import probes_dispatch
+from probes.engine.spec import probe_declaration_check
 from topology.registration import registration_apply
 
 LOCATION = f"t{os.getpid()}"

@@ -10,7 +10,7 @@ from django.conf import settings
 
 from decisions.charts import declared_vs_recommended
 from decisions.choices import DecisionKind, DecisionStatus, RunStatus
-from decisions.criteria import ORIGINAL, SECTIONS
+from topology.criteria import ORIGINAL, SECTIONS
 from decisions.models import CustomRule, Decision, EvaluationRun
 from decisions.rule_forms import condition_pointer, effects_parse
 from topology.models import AuditEvent, Interaction

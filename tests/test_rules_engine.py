@@ -188,7 +188,7 @@ def test_it_joins_names_readably():
 
 
 def test_it_cites_a_known_criterion_in_every_builtin_rule():
-    from decisions.criteria import SECTIONS
+    from topology.criteria import SECTIONS
 
     known = {point for section in SECTIONS for point, _ in section.points}
     assert all(spec.cites in known for spec in builtin_specs())

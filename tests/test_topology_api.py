@@ -508,7 +508,8 @@ def unwell(outcomes) -> None:
     """Probe states on the first registered services, one outcome each."""
     from django.utils import timezone
 
-    from topology.models import Probe, ProbeStatus, Service
+    from topology.models import Service
+    from probes.models import Probe, ProbeStatus
 
     services = Service.objects.filter(team__isnull=False).order_by("name")[:len(outcomes)]
     for service, outcome in zip(services, outcomes):

@@ -47,25 +47,3 @@ class AuditObject(models.TextChoices):
     RULE = "rule", "Custom rule"
     FLOW = "flow", "Flow"
     DECISION = "decision", "Decision"
-
-
-class ProbeKind(models.TextChoices):
-    """The same values as topology.probes.spec.Kind, with labels for forms and pages."""
-
-    HTTP = "http", "HTTP(S)"
-    TCP = "tcp", "TCP connect"
-    GRPC = "grpc", "gRPC health"
-    RABBITMQ_QUEUE = "rabbitmq-queue", "RabbitMQ queue"
-    NATS_CONSUMER = "nats-consumer", "NATS JetStream consumer"
-    REDIS = "redis", "Redis"
-
-
-class ProbeOutcome(models.TextChoices):
-    UP = "up", "Up"
-    DEGRADED = "degraded", "Degraded"
-    DOWN = "down", "Down"
-
-
-class RollupPeriod(models.TextChoices):
-    MINUTE = "m", "Minute"
-    HOUR = "h", "Hour"

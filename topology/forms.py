@@ -1,7 +1,7 @@
 """Browser forms. They check fields with the same rules as the manifest (validation.py)."""
 from django import forms
 
-from decisions.criteria import BOOL, CHOICE, CRITERIA, INTEGER, anchor
+from .criteria import BOOL, CHOICE, CRITERIA, INTEGER, anchor
 
 from . import validation as v
 from .choices import Broker, Lifecycle, Style

@@ -8,10 +8,12 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from core.inputs import pointer_token, shown
+
 from . import validation as v
-from .validation import nodes_over
 from .choices import Lifecycle
-from .probes.spec import probe_declarations_check
+from .extensions import registered
+from .validation import nodes_over
 
 API_VERSION = "switchboard/v1"
 KIND = "Service"
@@ -131,7 +133,7 @@ class _Checker:
     def unknown_keys(self, data: dict, allowed: set, base: str) -> None:
         for key in data:
             if key not in allowed:
-                self.add(f"{base}/{v.pointer_token(key)}", f"unknown field {v.shown(key)}; allowed: {', '.join(sorted(allowed))}")
+                self.add(f"{base}/{pointer_token(key)}", f"unknown field {shown(key)}; allowed: {', '.join(sorted(allowed))}")
 
     def mapping(self, data: object, base: str, what: str) -> dict | None:
         if isinstance(data, dict):
@@ -237,9 +239,9 @@ def _probes(checker: _Checker, probes: object, base: str) -> list:
     if isinstance(probes, list) and any(nodes_over(probe, v.MAX_PROBE_NODES) for probe in probes):
         checker.add(base, f"a probe may hold at most {v.MAX_PROBE_NODES} values")
         return []
-    declared, errors = probe_declarations_check(probes, base=base)
+    declared, errors = registered.probes.check(probes, base=base)
     checker.add_all("", errors)
-    return [declaration.as_manifest() for declaration in declared]
+    return declared
 
 
 def _interactions(checker: _Checker, items: object, base: str, source: str | None) -> tuple:

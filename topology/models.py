@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from core.choices import Via
 
-from .choices import AuditAction, AuditObject, Broker, Lifecycle, ProbeKind, ProbeOutcome, RollupPeriod, Style, TeamRole
+from .choices import AuditAction, AuditObject, Broker, Lifecycle, Style, TeamRole
 
 SLUG_HELP = "1-63 lower-case letters, digits or dashes, starting and ending with a letter or digit."
 
@@ -112,6 +112,10 @@ class Interaction(models.Model):
         return reverse("interaction-detail", args=[self.source.name, self.name])
 
 
+# The Interaction columns that store the rules engine's result (written by the assessor, topology.extensions).
+RECOMMENDATION_COLUMNS = ("recommendation", "recommended_at", "ruleset_version", "recommended_pattern", "mismatch")
+
+
 class InteractionTarget(models.Model):
     interaction = models.ForeignKey(Interaction, on_delete=models.CASCADE, related_name="target_links")
     service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="target_links")
@@ -212,103 +216,6 @@ class FlowStep(models.Model):
     class Meta:
         ordering = ["flow", "position"]
         constraints = [models.UniqueConstraint(fields=["flow", "position"], name="flowstep_unique_position")]
-
-
-class Probe(models.Model):
-    """A probe as scheduled: materialised from its service's declared `probes` (the one source of truth)."""
-
-    id = models.AutoField(primary_key=True)  # 4-byte keys: they repeat in millions of result rows
-    service = models.ForeignKey(Service, on_delete=models.CASCADE, related_name="probe_rows")
-    name = models.CharField(max_length=63)
-    kind = models.CharField(max_length=20, choices=ProbeKind.choices)
-    target = models.CharField(max_length=500)
-    interval = models.FloatField(help_text="Seconds between runs.")
-    timeout = models.FloatField(help_text="Seconds a run may take.")
-    options = models.JSONField(default=dict, blank=True)
-    expect = models.JSONField(default=dict, blank=True)
-    locations = models.JSONField(default=list)
-    description = models.CharField(max_length=500, blank=True)
-    next_due_at = models.DateTimeField(db_index=True)
-    # Runs and down runs over the last 30 days, summed from the hourly rollups each hour.
-    runs_30d = models.PositiveIntegerField(default=0)
-    down_30d = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    class Meta:
-        ordering = ["service__name", "name"]
-        constraints = [models.UniqueConstraint(fields=["service", "name"], name="probe_unique_service_name")]
-
-    def __str__(self) -> str:
-        return f"{self.service.name}/{self.name}"
-
-    @property
-    def key(self) -> str:
-        return f"{self.service.name}/{self.name}"
-
-    def get_absolute_url(self) -> str:
-        return reverse("probe-detail", args=[self.service.name, self.name])
-
-
-class ProbeStatus(models.Model):
-    """The current state of one probe at one location; `last_slot` only moves forward."""
-
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="statuses")
-    location = models.CharField(max_length=32)
-    outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices, blank=True)
-    since = models.DateTimeField(null=True, blank=True)
-    checked_at = models.DateTimeField(null=True, blank=True)
-    claimed_slot = models.DateTimeField(null=True, blank=True, help_text="The latest slot a worker took.")
-    claim_token = models.CharField(max_length=32, blank=True, help_text="Which run took claimed_slot.")
-    last_slot = models.DateTimeField(null=True, blank=True, help_text="The slot of the result shown.")
-    latency_ms = models.FloatField(null=True, blank=True)
-    values = models.JSONField(default=dict, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-
-    class Meta:
-        ordering = ["probe", "location"]
-        constraints = [models.UniqueConstraint(fields=["probe", "location"], name="probestatus_unique_location")]
-
-
-class ProbeResult(models.Model):
-    """One run of one probe at one location in one slot. Kept for PROBE_RAW_RETENTION."""
-
-    # Slot first: rows arrive in time order, so the key's index fills densely, and rollups and
-    # retention read time ranges from it; the probe's own index serves one probe's history.
-    pk = models.CompositePrimaryKey("slot", "probe", "location")
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
-    location = models.CharField(max_length=32)
-    slot = models.DateTimeField(help_text="When the run was due.")
-    started_at = models.DateTimeField()
-    latency_ms = models.FloatField()
-    outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices)
-    values = models.JSONField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
-
-
-class ProbeRollup(models.Model):
-    """Per-minute or per-hour summary of one probe at one location."""
-
-    # Probe, period, time: uptime and charts read one probe's buckets in a range; the key covers it.
-    pk = models.CompositePrimaryKey("probe", "period", "bucket", "location")
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="rollups", db_index=False)
-    location = models.CharField(max_length=32)
-    period = models.CharField(max_length=1, choices=RollupPeriod.choices)
-    bucket = models.DateTimeField()
-    count = models.PositiveIntegerField()
-    down = models.PositiveIntegerField()
-    degraded = models.PositiveIntegerField()
-    latency_p50 = models.FloatField()
-    latency_p95 = models.FloatField()
-    last_outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices)
-    last_values = models.JSONField(null=True, blank=True)
-
-
-class RollupMark(models.Model):
-    """How far each rollup period has been computed (buckets before `through` are final)."""
-
-    period = models.CharField(max_length=1, choices=RollupPeriod.choices, unique=True)
-    through = models.DateTimeField()
 
 
 class TopologySummary(models.Model):

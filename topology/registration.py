@@ -10,27 +10,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from decisions.recommendations import (
-    RECOMMENDATION_COLUMNS,
-    interactions_overridden,
-    question_of,
-    recommendation_fields,
-    recommendation_summary,
-    ruleset_current,
-)
-from decisions.rules import Ruleset, evaluate
-
 from core.actors import Actor
 from core.errors import Conflict, Forbidden, Invalid
 from core.severity import severity_at_least
 
 from .audit import audit_event, audit_record, field_changes
 from .choices import AuditAction, AuditObject
+from .extensions import Assessment, registered
 from .manifest import InteractionSpec, ServiceSpec
-from .models import Interaction, InteractionTarget, Service, Team
+from .models import RECOMMENDATION_COLUMNS, Interaction, InteractionTarget, Service, Team
 from .overview_services import registry_changed
-from .probe_services import probes_sync
-from .probes.spec import probe_redacted, probe_unredacted
+from .selectors import interactions_settled
 
 SERVICE_FIELDS = ("title", "description", "labels", "lifecycle", "language", "repository", "probes")
 INTERACTION_FIELDS = ("description", "style", "channel", "broker", "criteria")
@@ -136,7 +126,7 @@ def _plan(*, specs: list[ServiceSpec], actor: Actor) -> Plan:
     current, linked_ids = _current_interactions([existing[name] for name in names if name in existing])
     specs = [_secrets_kept(spec, existing.get(spec.name)) for spec in specs]
     plans = [_service_plan(spec, teams[spec.team], existing.get(spec.name), current) for spec in specs]
-    _recommend(plans, ruleset_current())
+    _recommend(plans, registered.assessor.begin())
     new_placeholders = sorted(targets - names - set(existing))
     return Plan(services=plans, existing=existing, placeholders_new=new_placeholders, linked_ids=linked_ids)
 
@@ -156,7 +146,7 @@ def _secrets_kept(spec: ServiceSpec, service: Service | None) -> ServiceSpec:
     if service is None or not spec.probes or not service.probes:
         return spec
     stored = {item["name"]: item for item in service.probes}
-    return replace(spec, probes=[probe_unredacted(item, stored.get(item["name"])) for item in spec.probes])
+    return replace(spec, probes=[registered.probes.unredacted(item, stored.get(item["name"])) for item in spec.probes])
 
 
 def _check_locations(specs: list[ServiceSpec]) -> None:
@@ -234,20 +224,19 @@ def _interaction_plan(spec: InteractionSpec, found: tuple | None) -> Interaction
                            changes=changes, current_targets=targets)
 
 
-def _recommend(plans: list[ServicePlan], ruleset: Ruleset) -> None:
+def _recommend(plans: list[ServicePlan], assessment: Assessment) -> None:
     """Evaluate new and changed interactions, and unchanged ones stored under another ruleset version."""
     for service_plan in plans:
         for item in service_plan.interactions:
             if item.result == REMOVED:
                 continue
-            if item.result == UNCHANGED and item.current.ruleset_version == ruleset.version:
+            if item.result == UNCHANGED and item.current.ruleset_version == assessment.version:
                 item.recommendation = item.current.recommendation
                 continue
             spec = item.spec
-            item.recommendation = evaluate(ruleset, question_of(
-                source=service_plan.spec.name, targets=spec.targets, criteria=spec.criteria,
-                declared_style=spec.style))
-            item.evaluated = True
+            item.recommendation = assessment.assess(source=service_plan.spec.name, targets=spec.targets,
+                                                    criteria=spec.criteria, declared_style=spec.style)
+            item.evaluated = bool(item.recommendation)
 
 
 def _check_fail_on(plan: Plan, threshold: str) -> None:
@@ -257,7 +246,7 @@ def _check_fail_on(plan: Plan, threshold: str) -> None:
         for position, item in enumerate(service_plan.interactions)
         if item.recommendation and severity_at_least(_severity(item.recommendation), threshold)
     ]
-    overridden = interactions_overridden(interaction_ids=[item.current.id for *_, item in flagged if item.current])
+    overridden = interactions_settled(interaction_ids=[item.current.id for *_, item in flagged if item.current])
     offending = [
         {"pointer": f"/{index}/spec/interactions/{position}", "service": service_plan.spec.name,
          "interaction": item.spec.name, **item.recommendation["mismatch"]}
@@ -306,8 +295,8 @@ def _write(plan: Plan, *, actor: Actor) -> list[str]:
     services.update(_placeholders_create(plan.placeholders_new, actor=actor, now=now))
     saved = _services_save(plan, actor=actor, now=now, events=events)
     services.update(saved)
-    probes_sync(services=[saved[item.spec.name] for item in plan.services
-                          if item.result == CREATED or "probes" in item.changes], now=now)
+    registered.probes.synced(services=[saved[item.spec.name] for item in plan.services
+                                       if item.result == CREATED or "probes" in item.changes], now=now)
     losing = _interactions_save(plan, services=services, actor=actor, now=now, events=events)
     removed = placeholders_prune(losing)
     events += [audit_event(actor, AuditAction.DELETE, AuditObject.SERVICE, name, service_name=name,
@@ -360,7 +349,7 @@ def _shown(changes: dict) -> dict:
     """Changes as the history keeps them: probe secrets (target passwords, secret headers) hidden."""
     if "probes" not in changes:
         return changes
-    hidden = [[probe_redacted(probe) for probe in side] if side else side for side in changes["probes"]]
+    hidden = [[registered.probes.redacted(probe) for probe in side] if side else side for side in changes["probes"]]
     return {**changes, "probes": hidden}
 
 
@@ -398,7 +387,7 @@ def _interactions_save(plan: Plan, *, services: dict, actor: Actor, now, events:
 
 
 def _recommendation_set(row: Interaction, result: dict) -> None:
-    for name, value in recommendation_fields(result).items():
+    for name, value in registered.assessor.columns(result).items():
         setattr(row, name, value)
 
 
@@ -469,7 +458,7 @@ def _service_report(item: ServicePlan, word) -> dict:
         "changes": sorted(item.changes),
         "interactions": [
             {"name": (i.spec or i.current).name, "result": word(i.result), "changes": sorted(i.changes),
-             "recommendation": recommendation_summary(i.recommendation) if i.recommendation else None}
+             "recommendation": registered.assessor.summary(i.recommendation) if i.recommendation else None}
             for i in item.interactions
         ],
     }

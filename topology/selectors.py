@@ -17,23 +17,22 @@ from core.actors import Actor
 from core.choices import Via
 from core.severity import SEVERITIES
 
+from . import graph
 from .choices import TeamRole
+from .extensions import registered
 from .manifest import InteractionSpec, ServiceSpec
 from .models import (
     ApiToken,
     AuditEvent,
     Interaction,
     InteractionTarget,
-    ProbeStatus,
     RegistryRevision,
-    RollupMark,
     Service,
     Team,
     TeamMembership,
     TopologySummary,
     WorkerHeartbeat,
 )
-from .probe_selectors import service_health_map, service_uptime_map
 
 
 def actor_for_user(*, user, via: str = Via.UI) -> Actor:
@@ -101,8 +100,7 @@ def service_list() -> QuerySet[Service]:
 
 
 def service_outgoing(*, service: Service) -> QuerySet[Interaction]:
-    return (service.interactions.select_related("source__team")
-            .prefetch_related(_targets_prefetch(), _overrides_prefetch()).order_by("name"))
+    return service.interactions.select_related("source__team").prefetch_related(*_interaction_prefetches()).order_by("name")
 
 
 def service_incoming(*, service: Service) -> QuerySet[Interaction]:
@@ -114,17 +112,29 @@ def service_incoming(*, service: Service) -> QuerySet[Interaction]:
     )
 
 
-def _overrides_prefetch() -> Prefetch:
-    from decisions.choices import DecisionKind, DecisionStatus
-    from decisions.models import Decision
-
-    accepted = Decision.objects.filter(status=DecisionStatus.ACCEPTED, kind=DecisionKind.OVERRIDE).order_by("number")
-    return Prefetch("decisions", queryset=accepted, to_attr="accepted_overrides")
+def _interaction_prefetches() -> list[Prefetch]:
+    """Targets in order, and the decisions that settle a mismatch when an assessor says which."""
+    settled = registered.assessor.settled_prefetch
+    return [_targets_prefetch()] + ([settled()] if settled else [])
 
 
 def interaction_list() -> QuerySet[Interaction]:
     """Interactions with their source, targets and accepted override decisions loaded."""
-    return Interaction.objects.select_related("source__team").prefetch_related(_targets_prefetch(), _overrides_prefetch())
+    return Interaction.objects.select_related("source__team").prefetch_related(*_interaction_prefetches())
+
+
+def _settled_links():
+    """Links (interaction_id) of the mismatches an accepted override settles; None when nothing can."""
+    settled = registered.assessor.settled_links
+    return settled() if settled else None
+
+
+def interactions_settled(*, interaction_ids) -> set[int]:
+    """Which of these interactions an accepted override settles (deliberate deviations)."""
+    links = _settled_links()
+    if links is None:
+        return set()
+    return set(links.filter(interaction_id__in=list(interaction_ids)).values_list("interaction_id", flat=True))
 
 
 def interaction_target_names(interaction: Interaction) -> list[str]:
@@ -206,14 +216,12 @@ class Stamps(NamedTuple):
     registry: str  # services, interactions, recommendations and decisions, without probe health
 
 
-REGISTRY_PARTS = 5  # the first values of _stamp_sql: the ones probes do not move
-
-
 def topology_stamps() -> Stamps:
+    sql, registry_parts = _stamp_sql()
     with connection.cursor() as cursor:
-        cursor.execute(_stamp_sql())
+        cursor.execute(sql)
         parts = cursor.fetchone()
-    return Stamps(_digest(parts), _digest(parts[:REGISTRY_PARTS]))
+    return Stamps(_digest(parts), _digest(parts[:registry_parts]))
 
 
 def _digest(parts) -> str:
@@ -225,24 +233,23 @@ def topology_stamp() -> str:
 
 
 @functools.cache
-def _stamp_sql() -> str:
+def _stamp_sql() -> tuple[str, int]:
     """One statement of scalar subqueries, each a single index lookup, in one round trip: the registry
     revision, which every registry write raises (deletions included), and the latest change times,
-    which also catch a write that did not; then the probe states and rollups. Counting rows would
-    scan tables: on PostgreSQL that cost 5 ms at 1,000 services."""
-    from decisions.models import Decision
-
+    which also catch a write that did not (with those the apps above add: decisions); then the live
+    parts (probe states and rollups). Counting rows would scan tables: on PostgreSQL that cost 5 ms at
+    1,000 services. Returns the SQL and how many of its values are registry parts."""
     name = connection.ops.quote_name
 
     def latest(model, field: str) -> str:
         return f"(SELECT MAX({name(model._meta.get_field(field).column)}) FROM {name(model._meta.db_table)})"
 
     revision = f"(SELECT {name('number')} FROM {name(RegistryRevision._meta.db_table)} WHERE {name('key')} = 1)"
-    return "SELECT " + ", ".join([
-        revision, latest(Service, "updated_at"), latest(Interaction, "updated_at"),
-        latest(Interaction, "recommended_at"), latest(Decision, "updated_at"),
-        latest(ProbeStatus, "since"), latest(RollupMark, "through"),
-    ])
+    registry = [revision] + [latest(model, field) for model, field in [
+        (Service, "updated_at"), (Interaction, "updated_at"), (Interaction, "recommended_at"),
+        *registered.stamp_registry]]
+    live = [latest(model, field) for model, field in registered.stamp_live]
+    return "SELECT " + ", ".join(registry + live), len(registry)
 
 
 _current: dict = {}
@@ -263,12 +270,10 @@ _findings: dict = {}
 
 def findings_current() -> list:
     """The graph findings of the current topology, computed once per data stamp in each process."""
-    from .graph import findings
-
     stamp, topology = topology_current()
     if stamp not in _findings:
         _findings.clear()
-        _findings[stamp] = findings(topology)
+        _findings[stamp] = graph.findings(topology)
     return _findings[stamp]
 
 
@@ -281,18 +286,15 @@ def _availability(measured: float | None, declared: float | None) -> tuple[float
 
 def topology_load():
     """The whole topology as plain data for graph analysis and rendering (three queries)."""
-    from decisions.recommendations import accepted_override_links
-
-    from . import graph
-
     nodes = {}
-    health, measured = service_health_map(), service_uptime_map()
+    health, measured = registered.health.of_services(), registered.health.uptime()
     for name, team, title, lifecycle, labels in Service.objects.values_list("name", "team__slug", "title", "lifecycle",
                                                                              "labels"):
         availability, source = _availability(measured.get(name), _slo(labels))
         nodes[name] = graph.Node(name=name, team=team, title=title, lifecycle=lifecycle, availability=availability,
                                  availability_source=source, health=health.get(name, ""))
-    overridden = set(accepted_override_links().values_list("interaction_id", flat=True))
+    links = _settled_links()
+    overridden = set(links.values_list("interaction_id", flat=True)) if links is not None else set()
     rows = list(InteractionTarget.objects.values_list(
         "interaction_id", "interaction__source__name", "service__name", "interaction__name", "interaction__style",
         "interaction__channel", "interaction__broker", "interaction__mismatch", "interaction__recommended_pattern",
@@ -312,8 +314,6 @@ def topology_overview(*, over: int = -1):
     same as graph.overview_of(topology_load()) but from aggregates, in as many queries whatever its
     size (three, four when accepted overrides exist); None when it has no more than `over` services
     (then it is drawn one by one, and the links are not counted here)."""
-    from . import graph
-
     teams = _team_sizes()
     overview = graph.Overview(teams={slug: size for slug, size in teams.values()})
     if overview.size <= over:
@@ -326,8 +326,6 @@ def topology_summary(*, registry: str):
     """The stored team-level summary (graph.Overview without health) of this registry stamp; None
     when the one stored is of another stamp, or there is none. Read with one plain query: it is on
     the path of every overview drawn."""
-    from . import graph
-
     name = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {name('teams')}, {name('links')}, {name('groups')} "
@@ -345,29 +343,14 @@ def topology_summary(*, registry: str):
 def team_health() -> dict[str | None, dict[str, int]]:
     """team slug -> how many of its services are down and degraded (a service: its worst probe). Only
     the statuses that are down or degraded are read."""
-    from . import graph
-
     worst: dict[int, tuple[str | None, str]] = {}
-    with connection.cursor() as cursor:
-        cursor.execute(*_unwell_sql())
-        for service, team, outcome in cursor.fetchall():
-            if service not in worst or outcome == "down":
-                worst[service] = (team, outcome)
+    for service, team, outcome in registered.health.unwell():
+        if service not in worst or outcome == "down":
+            worst[service] = (team, outcome)
     by_team: dict[str | None, list[str]] = {}
     for team, outcome in worst.values():
         by_team.setdefault(team, []).append(outcome)
     return {team: graph.health_counts(outcomes) for team, outcomes in by_team.items()}
-
-
-@functools.cache
-def _unwell_sql() -> tuple[str, tuple]:
-    """(service id, team slug, outcome) of the probe statuses that are down or degraded, compiled once:
-    it is read for every overview drawn."""
-    from . import graph
-
-    rows = (ProbeStatus.objects.filter(outcome__in=graph.UNHEALTHY).order_by()
-            .values_list("probe__service_id", "probe__service__team__slug", "outcome"))
-    return rows.query.sql_with_params()
 
 
 def _team_sizes() -> dict[int | None, tuple[str | None, int]]:
@@ -381,18 +364,14 @@ def topology_team_links(slugs: dict[int | None, str | None]) -> dict:
     given the slug of each team id (None: the placeholders): how many, how many with a mismatch that no
     accepted override settles, and the worst of those. One aggregate over all links, and one over the
     links of interactions an override settles when there are any."""
-    from decisions.recommendations import accepted_override_links
-
-    from . import graph
-
     kind = Case(*(When(interaction__style__in=sorted(styles), then=Value(name))
                   for name, styles in (("sync", graph.SYNC), ("async", graph.ASYNC))), default=Value("undecided"))
     links = (InteractionTarget.objects.order_by().exclude(interaction__source__team_id=F("service__team_id"))
              .annotate(kind=kind).values_list("interaction__source__team_id", "service__team_id", "kind"))
     per_severity = {f"n_{severity}": Count("id", filter=Q(interaction__mismatch=severity)) for severity in SEVERITIES}
-    overrides = accepted_override_links()
+    overrides = _settled_links()
     settled = {}
-    if overrides.exists():
+    if overrides is not None and overrides.exists():
         settling = links.filter(interaction_id__in=overrides.values("interaction_id"),
                                 interaction__mismatch__in=SEVERITIES)
         for source, target, kind, severity, n in _rows(settling.annotate(severity=F("interaction__mismatch"),

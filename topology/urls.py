@@ -6,7 +6,6 @@ SERVICE = "services/<slug:name>/"
 INTERACTION = SERVICE + "interactions/<slug:interaction>/"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("teams/", views.team_list_view, name="team-list"),
     path("teams/<slug:slug>/", views.team_detail, name="team-detail"),
     path("teams/<slug:slug>/tokens/", views.token_create_view, name="token-create"),

@@ -6,11 +6,12 @@ structured values), so every entry point rejects the same input with the same wo
 import re
 from urllib.parse import urlsplit
 
-from decisions.criteria import BOOL, CHOICE, CRITERIA_BY_KEY, INTEGER, NUMBER
+from .criteria import BOOL, CHOICE, CRITERIA_BY_KEY, INTEGER, NUMBER
+
+from core.inputs import NAME_RE, pointer_token, shown
 
 from .choices import ASYNC_STYLES, Broker, Lifecycle, Style
 
-NAME_RE = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 LABEL_KEY_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._/-]{0,61}[A-Za-z0-9])?$")
 CHANNEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/*>#-]{0,248}$")
 REPOSITORY_SCHEMES = {"http", "https", "ssh", "git"}
@@ -27,20 +28,6 @@ MAX_PROBES = 100
 MAX_PROBE_NODES = 5000
 
 Errors = list[tuple[str, str]]
-
-
-def pointer_token(key: str) -> str:
-    """Escape one JSON pointer reference token (RFC 6901)."""
-    return str(key).replace("~", "~0").replace("/", "~1")
-
-
-def shown(value: object) -> str:
-    """A short, safe rendering of user input for an error message (never a huge repr)."""
-    if isinstance(value, str):
-        return repr(value if len(value) <= 60 else value[:57] + "...")
-    if value is None or isinstance(value, (bool, int, float)):
-        return repr(value)
-    return f"a {type(value).__name__}"
 
 
 def name_error(value: object, *, what: str = "name") -> str | None:

@@ -6,35 +6,22 @@ from django.http import Http404
 from django.template.defaultfilters import pluralize
 from django.utils.cache import patch_vary_headers
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.views.decorators.http import require_POST
-
-from decisions.charts import declared_vs_recommended
-from decisions.recommendations import (
-    mismatch_counts,
-    mismatches_worst_first,
-    recommendation_expand,
-    recommendation_matrix,
-)
-from decisions.selectors import decisions_for_interaction
 
 from core.errors import Conflict, Forbidden, Invalid
 from core.web import is_htmx, page_of
 
 from .authentication import ui_actor
+from .extensions import page_context, registered
 from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .forms import InteractionForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
-from .probe_selectors import probe_counts, probes_of_service
 from .registration import registration_apply
 from .selectors import (
-    teams_writable_by,
-    dashboard_counts,
     findings_current,
     interaction_list,
     interaction_spec_of,
-    recent_changes,
     service_history,
     service_incoming,
     service_list,
@@ -45,47 +32,12 @@ from .selectors import (
     team_members,
     team_role_of,
     team_tokens,
-    workers_alive,
+    teams_writable_by,
 )
 from .services import service_delete, token_create, token_revoke
+from .web import form_spec_apply, service_write_require
 
 SERVICE_FORM_FIELDS = ("title", "description", "lifecycle", "language", "repository", "labels")
-
-
-
-
-def _require_write(actor, service: Service) -> None:
-    if not actor.can_write_team(service.team_id):
-        raise PermissionDenied(f"Only maintainers of {service.team or 'its team'} can change {service.name}.")
-
-
-def _apply(request, form, spec) -> bool:
-    """Apply one service spec from a form; put refusals on the form. True when saved."""
-    try:
-        registration_apply(specs=[spec], actor=ui_actor(request))
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from None
-    except (Invalid, Conflict) as exc:
-        form.add_error(None, str(exc))
-        return False
-    return True
-
-
-@login_required
-def dashboard(request):
-    matrix = recommendation_matrix()
-    return render(request, "topology/dashboard.html", {
-        "counts": dashboard_counts(),
-        "changes": recent_changes(),
-        "workers": workers_alive(),
-        "can_create": teams_writable_by(actor=ui_actor(request)).exists(),
-        "matrix": matrix,
-        "chart": declared_vs_recommended(matrix),
-        "mismatches": mismatches_worst_first(limit=15),
-        "mismatch_counts": mismatch_counts(),
-        "findings": findings_current(),
-        "probes": probe_counts(),
-    })
 
 
 @login_required
@@ -110,7 +62,7 @@ def service_detail(request, name):
         "history": service_history(service_name=service.name),
         "can_write": actor.can_write_team(service.team_id),
         "findings": [finding for finding in findings_current() if service.name in finding.services],
-        "probes": probes_of_service(service=service),
+        **page_context(registered.service_page, service),
     })
 
 
@@ -126,7 +78,7 @@ def service_create(request):
         spec_fields = {key: data[key] for key in SERVICE_FORM_FIELDS}
         # A placeholder of that name (no interactions of its own) is promoted by registering it.
         spec = ServiceSpec(name=data["name"], team=data["team"].slug, **spec_fields)
-        if _apply(request, form, spec):
+        if form_spec_apply(request, form, spec):
             messages.success(request, f"Service {spec.name} registered.")
             return redirect("service-detail", name=spec.name)
     return render(request, "topology/service_form.html", {"form": form, "service": None})
@@ -137,14 +89,14 @@ def service_edit(request, name):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     actor = ui_actor(request)
     if not service.is_placeholder:
-        _require_write(actor, service)
+        service_write_require(actor, service)
     teams = teams_writable_by(actor=actor)
     form = ServiceForm(request.POST or None, teams=teams, service=service, initial=ServiceForm.initial_for(service))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         fields = {key: data[key] for key in SERVICE_FORM_FIELDS}
         spec = service_spec_of(service=service, team=data["team"].slug, **fields)
-        if _apply(request, form, spec):
+        if form_spec_apply(request, form, spec):
             messages.success(request, f"Service {service.name} saved.")
             return redirect("service-detail", name=service.name)
     return render(request, "topology/service_form.html", {"form": form, "service": service})
@@ -154,7 +106,7 @@ def service_edit(request, name):
 def service_delete_view(request, name):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     actor = ui_actor(request)
-    _require_write(actor, service)
+    service_write_require(actor, service)
     if request.method == "POST":
         outcome = service_delete(actor=actor, service=service)
         if outcome == "placeholder":
@@ -188,9 +140,8 @@ def interaction_detail(request, name, interaction):
     item = get_object_or_404(interaction_list(), source=service, name=interaction)
     return render(request, "topology/interaction_detail.html", {
         "service": service, "interaction": item,
-        "recommendation": recommendation_expand(item.recommendation, criteria=item.criteria),
-        "decisions": decisions_for_interaction(interaction=item),
-        "what_if_url": reverse("interaction-what-if", args=[service.name, item.name]),
+        "recommendation": registered.assessor.expanded(item.recommendation, criteria=item.criteria),
+        **page_context(registered.interaction_page, item),
         "form": InteractionForm(source=service, interaction_names=set(),
                                 initial=InteractionForm.initial_for(interaction_spec_of(item))),
         "can_write": ui_actor(request).can_write_team(service.team_id),
@@ -209,7 +160,7 @@ def interaction_edit(request, name, interaction):
 
 def _interaction_formpage_of(request, name: str, *, interaction: str | None):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(ui_actor(request), service)
+    service_write_require(ui_actor(request), service)
     outgoing, names = _interaction_context(service)
     current = next((item for item in outgoing if item.name == interaction), None)
     if interaction and current is None:
@@ -220,7 +171,7 @@ def _interaction_formpage_of(request, name: str, *, interaction: str | None):
     if request.method == "POST" and form.is_valid():
         spec = form.spec()
         specs = [interaction_spec_of(item) for item in outgoing if item.name != interaction] + [spec]
-        if _apply(request, form, service_spec_of(service=service, interactions=specs)):
+        if form_spec_apply(request, form, service_spec_of(service=service, interactions=specs)):
             messages.success(request, f"Interaction {spec.name} {'saved' if current else 'added'}.")
             return redirect("interaction-detail", name=service.name, interaction=spec.name)
     return render(request, "topology/interaction_form.html", {"form": form, "service": service, "interaction": current})
@@ -229,7 +180,7 @@ def _interaction_formpage_of(request, name: str, *, interaction: str | None):
 @login_required
 def interaction_delete(request, name, interaction):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(ui_actor(request), service)
+    service_write_require(ui_actor(request), service)
     outgoing, names = _interaction_context(service)
     if interaction not in names:
         raise Http404(f"{name} has no interaction {interaction}")

@@ -93,7 +93,9 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "core",
     "topology",
+    "probes",
     "decisions",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -313,7 +315,7 @@ def env_networks(name: str) -> list[str]:
 
 
 # Probes. Targets are checked on the address actually connected to: an allow-list (empty = any) and a
-# deny-list; link-local and cloud metadata addresses are always refused (topology/probes/policy.py).
+# deny-list; link-local and cloud metadata addresses are always refused (probes/engine/policy.py).
 PROBE_ALLOWED_NETWORKS = env_networks("PROBE_ALLOWED_NETWORKS")
 PROBE_DENIED_NETWORKS = env_networks("PROBE_DENIED_NETWORKS")
 # The locations probes may name; each has a Celery queue probes.<location> that workers there consume.

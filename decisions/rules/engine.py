@@ -15,7 +15,7 @@ from pathlib import Path
 import rule_engine
 import yaml
 
-from decisions.criteria import CRITERIA, CRITERIA_BY_KEY
+from topology.criteria import CRITERIA, CRITERIA_BY_KEY
 
 PATTERNS = ("request-response", "pub-sub", "queue", "hybrid")
 PROTOCOLS = ("rest", "grpc")

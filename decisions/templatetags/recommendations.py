@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
-from decisions.criteria import anchor, original as original_of
+from topology.criteria import anchor, original as original_of
 
 register = template.Library()
 

@@ -3,10 +3,8 @@ from rest_framework import serializers
 
 from .. import validation as v
 from ..choices import Lifecycle
+from ..extensions import registered
 from ..models import Interaction, Service, Team
-from ..probes.spec import probe_declarations_check, probe_redacted
-from decisions.recommendations import recommendation_expand
-
 from ..selectors import interaction_target_names, service_incoming
 
 
@@ -52,7 +50,7 @@ class InteractionSerializer(serializers.ModelSerializer):
     def get_recommendation(self, obj) -> dict:
         """The rules engine's recommendation: style, pattern, protocol, broker, confidence, scores,
         reasons, trade-offs, open questions and mismatch ({} until first evaluated)."""
-        return recommendation_expand(obj.recommendation, criteria=obj.criteria)
+        return registered.assessor.expanded(obj.recommendation, criteria=obj.criteria)
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_deliberate_deviation(self, obj) -> str | None:
@@ -99,15 +97,15 @@ class ServiceSerializer(serializers.ModelSerializer):
         return value
 
     def validate_probes(self, value):
-        declared, errors = probe_declarations_check(value)
+        declared, errors = registered.probes.check(value)
         if errors:
             raise serializers.ValidationError([f"{pointer}: {message}" for pointer, message in errors])
-        return [declaration.as_manifest() for declaration in declared]
+        return declared
 
     def to_representation(self, instance):
         data = super().to_representation(instance)
         if "probes" in data:
-            data["probes"] = [probe_redacted(item) for item in data["probes"]]
+            data["probes"] = [registered.probes.redacted(item) for item in data["probes"]]
         return data
 
     def validate_labels(self, value):

@@ -1,7 +1,7 @@
 from django.urls import path
 from rest_framework.routers import DefaultRouter
 
-from . import diagrams, probes, views
+from . import diagrams, views
 
 app_name = "api"
 
@@ -10,7 +10,6 @@ router.register("teams", views.TeamViewSet, basename="team")
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("interactions", views.InteractionViewSet, basename="interaction")
 router.register("flows", diagrams.FlowViewSet, basename="flow")
-router.register("probes", probes.ProbeViewSet, basename="probe")
 
 urlpatterns = [
     path("registrations/", views.RegistrationView.as_view(), name="registrations"),

@@ -12,7 +12,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import urlsplit, urlunsplit
 
-from topology.validation import NAME_RE, pointer_token, shown
+from core.inputs import NAME_RE, pointer_token, shown
 
 Errors = list[tuple[str, str]]
 

@@ -14,12 +14,18 @@ from kombu.exceptions import OperationalError
 from core.errors import Conflict
 from core.web import is_htmx, page_of
 
-from .authentication import ui_actor
+from topology.authentication import ui_actor
+from topology.models import Service
+from topology.registration import registration_apply
+from topology.selectors import service_spec_of, workers_alive
+from topology.web import form_spec_apply, service_write_require
+
+from .charts import latency_figure, uptime_heatmap
+from .engine.spec import target_redacted
 from .filtersets import ProbeFilterSet
-from .models import Probe, Service
-from .probe_charts import latency_figure, uptime_heatmap
-from .probe_forms import DETAILS_EXAMPLES, ProbeForm
-from .probe_selectors import (
+from .forms import DETAILS_EXAMPLES, ProbeForm
+from .models import Probe
+from .selectors import (
     probe_get,
     probe_queryset,
     probe_results_recent,
@@ -27,11 +33,7 @@ from .probe_selectors import (
     probe_uptime_grid,
     probe_uptimes,
 )
-from .probe_services import probe_run_now, probe_queue
-from .probes.spec import target_redacted
-from .registration import registration_apply
-from .selectors import service_spec_of, workers_alive
-from .views import _apply, _require_write
+from .services import probe_queue, probe_run_now
 
 RUN_WAIT = timedelta(seconds=30)
 RECENT_RUNS = 20
@@ -41,7 +43,7 @@ RECENT_RUNS = 20
 def probe_list_view(request):
     filterset = ProbeFilterSet(request.GET or None, queryset=probe_queryset())
     page = page_of(request, filterset.qs)
-    template = "topology/_probe_table.html" if is_htmx(request) else "topology/probe_list.html"
+    template = "probes/_probe_table.html" if is_htmx(request) else "probes/probe_list.html"
     response = render(request, template, {
         "filter": filterset, "page": page, "uptimes": probe_uptimes(probe_ids=[p.id for p in page]),
     })
@@ -60,7 +62,7 @@ def _probe_or_404(name: str, probe: str) -> Probe:
 def probe_detail(request, name, probe):
     item = _probe_or_404(name, probe)
     hours = 168 if request.GET.get("range") == "7d" else 24
-    return render(request, "topology/probe_detail.html", {
+    return render(request, "probes/probe_detail.html", {
         "service": item.service, "probe": item, "target": target_redacted(item.target),
         "uptime": probe_uptimes(probe_ids=[item.id])[item.id],
         "latency_chart": latency_figure(probe_latency_series(probe=item, hours=hours)),
@@ -83,7 +85,7 @@ def probe_edit(request, name, probe):
 
 def _probe_formpage_of(request, name: str, *, probe: str | None):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(ui_actor(request), service)
+    service_write_require(ui_actor(request), service)
     declared = {item["name"]: item for item in service.probes}
     if probe and probe not in declared:
         raise Http404(f"{name} has no probe {probe}")
@@ -92,10 +94,10 @@ def _probe_formpage_of(request, name: str, *, probe: str | None):
     if request.method == "POST" and form.is_valid():
         new = form.declaration.as_manifest()
         probes = [new if item["name"] == probe else item for item in service.probes] if probe else [*service.probes, new]
-        if _apply(request, form, service_spec_of(service=service, probes=probes)):
+        if form_spec_apply(request, form, service_spec_of(service=service, probes=probes)):
             messages.success(request, f"Probe {new['name']} {'saved' if probe else 'added'}; it runs within its interval.")
             return redirect("probe-detail", name=service.name, probe=new["name"])
-    return render(request, "topology/probe_form.html", {
+    return render(request, "probes/probe_form.html", {
         "form": form, "service": service, "probe": probe, "examples": DETAILS_EXAMPLES,
     })
 
@@ -103,7 +105,7 @@ def _probe_formpage_of(request, name: str, *, probe: str | None):
 @login_required
 def probe_delete(request, name, probe):
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
-    _require_write(ui_actor(request), service)
+    service_write_require(ui_actor(request), service)
     if probe not in {item["name"] for item in service.probes}:
         raise Http404(f"{name} has no probe {probe}")
     if request.method == "POST":
@@ -126,13 +128,13 @@ def probe_delete(request, name, probe):
 @require_POST
 def probe_run(request, name, probe):
     item = _probe_or_404(name, probe)
-    _require_write(ui_actor(request), item.service)
+    service_write_require(ui_actor(request), item.service)
     context = {"probe": item, "workers": workers_alive()}
     try:
         context["slot"] = probe_run_now(probe=item)
     except OperationalError as exc:
         context["broker_error"] = str(exc)
-    return render(request, "topology/_probe_run.html", context)
+    return render(request, "probes/_probe_run.html", context)
 
 
 @login_required
@@ -145,7 +147,7 @@ def probe_run_status(request, name, probe):
         return HttpResponseBadRequest("slot must be the ISO time that probe now returned")
     statuses = list(item.statuses.all())
     done = [status for status in statuses if status.last_slot and status.last_slot >= slot]
-    return render(request, "topology/_probe_run.html", {
+    return render(request, "probes/_probe_run.html", {
         "probe": item, "slot": slot, "done": done, "finished": len(done) == len(statuses), "total": len(statuses),
         "waiting": [status.location for status in statuses if status not in done],
         "expired": timezone.now() - slot > RUN_WAIT, "queues": [probe_queue(loc) for loc in item.locations],

@@ -4,7 +4,7 @@ from django import forms
 from django.conf import settings
 
 from .choices import ProbeKind
-from .probes.spec import COMMON_KEYS, ProbeDeclaration, probe_declaration_check, probe_redacted
+from .engine.spec import COMMON_KEYS, ProbeDeclaration, probe_declaration_check, probe_redacted
 
 FIELD_OF_POINTER = {"/name": "name", "/type": "type", "/target": "target", "/interval": "interval",
                     "/timeout": "timeout", "/locations": "locations", "/description": "description"}

@@ -9,11 +9,12 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from ..authentication import api_actor
+from topology.authentication import api_actor
+
+from ..engine.spec import probe_redacted
 from ..filtersets import ProbeFilterSet
-from ..probe_selectors import probe_outcome, probe_queryset, probe_result_page, probe_uptimes
-from ..probe_services import probe_run_now
-from ..probes.spec import probe_redacted
+from ..selectors import probe_outcome, probe_queryset, probe_result_page, probe_uptimes
+from ..services import probe_run_now
 
 MAX_RESULTS = 1000
 
@@ -109,7 +110,7 @@ class ProbeViewSet(viewsets.ReadOnlyModelViewSet):
             slot = probe_run_now(probe=probe)
         except OperationalError as exc:
             raise BrokerUnavailable(f"the Celery broker did not answer: {exc}") from None
-        url = request.build_absolute_uri(reverse("api:probe-detail", args=[probe.id]))
+        url = request.build_absolute_uri(reverse("probes-api:probe-detail", args=[probe.id]))
         return Response({"slot": slot, "locations": probe.locations, "status": url}, status=status.HTTP_202_ACCEPTED)
 
 

@@ -2,7 +2,7 @@
 from django import template
 from django.utils.html import format_html
 
-from ..probes.spec import duration_text, target_redacted
+from ..engine.spec import duration_text, target_redacted
 
 register = template.Library()
 

@@ -3,7 +3,7 @@
 The flow of a run: beat -> `probes_dispatch` picks due probes (skipping rows another dispatcher holds)
 and queues one task per location and batch -> the worker's `probe_batch_run` claims the slot
 (conditional UPDATE, so a redelivered task never runs a probe twice for one slot), runs the specs
-through `topology.probes` and `probe_results_record` writes the results in bulk and moves each
+through `probes.engine` and `probe_results_record` writes the results in bulk and moves each
 status forward only (a late result never overwrites a newer one).
 """
 import json
@@ -14,16 +14,20 @@ from datetime import datetime, timedelta
 from functools import lru_cache, reduce
 from operator import or_
 
+from celery import current_app
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from .models import Probe, ProbeResult, ProbeStatus, Service
-from .probes.policy import TargetPolicy, policy_build
-from .probes.runner import probes_run
-from .probes.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec, probe_declaration_check
+from topology.models import Service
 
+from .engine.policy import TargetPolicy, policy_build
+from .engine.runner import probes_run
+from .engine.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec, probe_declaration_check
+from .models import Probe, ProbeResult, ProbeStatus
+
+RUN_TASK = "topology.tasks.probes_run"  # probes.tasks.probes_run, sent by name: that module imports this one
 DISPATCH_LIMIT = 20000
 # Beat dispatches once a second; probes due within the next second go now and wait in the worker
 # for their own due time, so they start on time rather than up to a second late.
@@ -129,12 +133,11 @@ def _batches(due: list[tuple]) -> dict[str, list[list]]:
 
 def runs_send(*, slot: datetime, batches: dict[str, list[list]]) -> None:
     """Queue the runs of each location on its own queue, in batches of PROBE_BATCH_SIZE."""
-    from .tasks import probes_run  # the tasks module imports this one
-
+    task = current_app.tasks[RUN_TASK]
     size = settings.PROBE_BATCH_SIZE
     for location, items in batches.items():
         for start in range(0, len(items), size):
-            probes_run.apply_async(args=[location, slot.isoformat(), items[start:start + size]],
+            task.apply_async(args=[location, slot.isoformat(), items[start:start + size]],
                                    queue=probe_queue(location))
 
 

@@ -1,13 +1,18 @@
 """Probe reads: lists with current state, uptime from rollups, chart series and health per service."""
+import functools
 from collections import defaultdict
 from datetime import datetime, timedelta
 
+from django.db import connection
 from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
+from topology.graph import UNHEALTHY
+from topology.models import Service
+
 from .choices import ProbeOutcome, RollupPeriod
-from .models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark, Service
-from .probes.spec import OUTCOME_RANK, Outcome
+from .engine.spec import OUTCOME_RANK, Outcome
+from .models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
 
 UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -138,6 +143,21 @@ def service_uptime_map() -> dict[str, float]:
     rows = (Probe.objects.filter(runs_30d__gt=0).values("service__name")
             .annotate(runs=Sum("runs_30d"), failed=Sum("down_30d")).order_by())
     return {row["service__name"]: 1 - row["failed"] / row["runs"] for row in rows}
+
+
+def services_unwell() -> list[tuple[int, str | None, str]]:
+    """(service id, team slug, outcome) of the probe statuses that are down or degraded: read for every
+    overview drawn, so the SQL is compiled once."""
+    with connection.cursor() as cursor:
+        cursor.execute(*_unwell_sql())
+        return cursor.fetchall()
+
+
+@functools.cache
+def _unwell_sql() -> tuple[str, tuple]:
+    rows = (ProbeStatus.objects.filter(outcome__in=UNHEALTHY).order_by()
+            .values_list("probe__service_id", "probe__service__team__slug", "outcome"))
+    return rows.query.sql_with_params()
 
 
 def probe_counts() -> dict[str, int]:
