@@ -6,6 +6,7 @@ puts it in a json_script element and static/js/charts.js draws it with the vendo
 import plotly.graph_objects as go
 
 from core.charts import FONT, GRID, MUTED, TEXT
+from topology.graph import SYNC_LABELS
 
 # The site's colours (static/css/app.css): sync blue, async violet, neutral grey.
 COLOURS = {
@@ -16,7 +17,7 @@ COLOURS = {
     "not evaluated": "#c8cdd4",
 }
 DECLARED_ORDER = ("rest", "grpc", "pubsub", "queue", "undecided")
-DECLARED_LABELS = {"rest": "REST", "grpc": "gRPC", "pubsub": "pub/sub", "queue": "queue", "undecided": "undecided"}
+DECLARED_LABELS = {**SYNC_LABELS, "pubsub": "pub/sub"}  # the other declared styles are shown as they are
 PATTERN_ORDER = ("request-response", "hybrid", "pub-sub", "queue", "not evaluated")
 AGREES = {"rest": ("request-response",), "grpc": ("request-response",), "pubsub": ("pub-sub",), "queue": ("queue",)}
 ROW_HEIGHT = 38

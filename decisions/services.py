@@ -5,11 +5,12 @@ and the browser form), keeps the numbering race-safe and records an audit event 
 """
 from datetime import date
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from core.actors import Actor
+from core.db import atomic_retried
 from core.errors import Conflict, Forbidden, Invalid
 from topology.audit import audit_event, audit_record, field_changes
 from topology.choices import AuditAction, AuditObject
@@ -250,16 +251,12 @@ def _release(actor: Actor, *, target: Decision, by: Decision, events: list[Audit
 
 def _retrying(write):
     """Run a write in a transaction, once more if a concurrent write took the same number or target."""
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                written = write()
-                registry_changed()  # accepted overrides settle mismatches between teams
-                return written
-        except IntegrityError:
-            if attempt == 2:
-                raise Conflict("another decision was written at the same time; retry") from None
-    raise AssertionError("unreachable")
+    def written():
+        result = write()
+        registry_changed()  # accepted overrides settle mismatches between teams
+        return result
+
+    return atomic_retried(written, conflict=Conflict("another decision was written at the same time; retry"))
 
 
 def decision_create(*, actor: Actor, title: str, status: str = DecisionStatus.PROPOSED,

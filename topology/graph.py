@@ -10,11 +10,12 @@ from typing import NamedTuple
 
 import networkx as nx
 
-from core.severity import SEVERITY_OF_RANK, SEVERITY_RANK
+from core.severity import SEVERITIES, SEVERITY_OF_RANK, SEVERITY_RANK
 
 SYNC = frozenset({"rest", "grpc"})
+SYNC_LABELS = {"rest": "REST", "grpc": "gRPC"}  # how drawings, charts and pages write the declared sync styles
 ASYNC = frozenset({"pubsub", "queue"})
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+SEVERITY_ORDER = {severity: place for place, severity in enumerate(SEVERITIES)}  # worst first
 
 CHAIN_MIN_HOPS = 3  # a sync chain this deep is worth a look (§3.5)
 CHAIN_WARNING_HOPS = 4

@@ -8,7 +8,7 @@ name (spaces, dashes, quotes, non-ASCII) comes out valid.
 """
 from dataclasses import dataclass
 
-from .graph import ASYNC, SYNC, Topology
+from .graph import ASYNC, SYNC, SYNC_LABELS, Topology
 
 # Characters that would end a statement, open an entity or start a comment, as Mermaid entity codes.
 ENTITIES = str.maketrans({"#": "#35;", ";": "#59;", "%": "#37;", '"': "#quot;"})
@@ -138,7 +138,7 @@ def _flow_edges(topology: Topology, ids: dict[str, str]) -> list[str]:
                     lines.append(f"    {pair[0]} -.-> {pair[1]}")
             continue
         arrow = "-->" if link.style in SYNC else "-.->"
-        label = {"rest": "REST", "grpc": "gRPC"}.get(link.style, link.style or "undecided")
+        label = SYNC_LABELS.get(link.style, link.style or "undecided")
         lines.append(f'    {ids[link.source]} {arrow}|"{text(label)}"| {ids[link.target]}')
     return lines
 

@@ -7,10 +7,11 @@ permissions, writes everything in one transaction (or nothing on a dry run) and 
 from dataclasses import dataclass, field, replace
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from core.actors import Actor
+from core.db import atomic_retried
 from core.errors import Conflict, Forbidden, Invalid
 from core.severity import severity_at_least
 
@@ -95,21 +96,20 @@ def registration_apply(*, specs: list[ServiceSpec], actor: Actor, dry_run: bool 
     With fail_on ("warning" or "error"), a mismatch at or above that severity that no accepted
     override settles rejects the whole manifest before anything is written.
     """
-    for attempt in (1, 2):
-        try:
-            with transaction.atomic():
-                plan = _plan(specs=specs, actor=actor)
-                if fail_on:
-                    _check_fail_on(plan, fail_on)
-                removed = _write(plan, actor=actor)
-                if dry_run:
-                    # Writing and rolling back reports exactly what would happen, and keeps nothing.
-                    transaction.set_rollback(True)
-                return _report(plan, removed_placeholders=removed, dry_run=dry_run)
-        except IntegrityError:
-            if attempt == 2:
-                raise RegistrationConflict("another write changed these services at the same time; retry") from None
-    raise AssertionError("unreachable")
+    return atomic_retried(lambda: _apply(specs=specs, actor=actor, dry_run=dry_run, fail_on=fail_on),
+                          conflict=RegistrationConflict("another write changed these services at the same time; retry"))
+
+
+def _apply(*, specs: list[ServiceSpec], actor: Actor, dry_run: bool, fail_on: str | None) -> dict:
+    """Plan, check and write inside the caller's transaction; on a dry run, roll it back."""
+    plan = _plan(specs=specs, actor=actor)
+    if fail_on:
+        _check_fail_on(plan, fail_on)
+    removed = _write(plan, actor=actor)
+    if dry_run:
+        # Writing and rolling back reports exactly what would happen, and keeps nothing.
+        transaction.set_rollback(True)
+    return _report(plan, removed_placeholders=removed, dry_run=dry_run)
 
 
 # --- planning (reads only) -------------------------------------------------------------------

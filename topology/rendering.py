@@ -8,8 +8,8 @@ one node each (expanded on request) so that a thousand services stay readable.
 import heapq
 from dataclasses import dataclass, field, replace
 
-from .graph import (Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count, links_counted,
-                    neighbourhood)
+from .graph import (SYNC_LABELS, Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count,
+                    links_counted, neighbourhood)
 
 COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
 # Edges to or from collapsed teams beyond this many are left out, weakest first: dot's layout time
@@ -18,7 +18,6 @@ GROUP_EDGE_BUDGET = 120
 HEALTH_FILL = {"up": "#e3f4e8", "degraded": "#fff1cc", "down": "#fbdcdc", "": "#ffffff"}
 EDGE_COLOUR = {"error": "#c62828", "warning": "#e07b00", "info": "#5472a8", "ok": "#5b8a72",
                "deliberate": "#7b4fb3", "": "#8a94a6"}
-SYNC_LABEL = {"rest": "REST", "grpc": "gRPC"}
 FOCUS_FILL, BLAST_FILL, DELAYED_FILL, CHAIN_PEN = "#dbe7ff", "#fbdcdc", "#fff1cc", "#1f5fd1"
 
 
@@ -356,7 +355,7 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls,
             continue
         drawn.add(key)
         lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(
-            style=KIND_STYLE[link.kind], label=SYNC_LABEL.get(link.style), **attrs))
+            style=KIND_STYLE[link.kind], label=SYNC_LABELS.get(link.style), **attrs))
     return lines, links_counted(groups)
 
 

@@ -11,6 +11,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from topology.criteria import anchor, original as original_of
+from topology.graph import SYNC_LABELS
 
 register = template.Library()
 
@@ -18,7 +19,7 @@ CITE = re.compile(r"§\d+(?:\.\d+)?")
 STRONG = re.compile(r"\*\*(.+?)\*\*")
 LABELS = {
     "request-response": "request/response", "pub-sub": "publish/subscribe", "queue": "message queue",
-    "hybrid": "hybrid", "rest": "REST", "grpc": "gRPC", "kafka": "Kafka", "rabbitmq": "RabbitMQ",
+    "hybrid": "hybrid", **SYNC_LABELS, "kafka": "Kafka", "rabbitmq": "RabbitMQ",
     "nats": "NATS", "pulsar": "Pulsar", "sync": "synchronous", "async": "asynchronous",
 }
 SHORT = {"request-response": "request-response", "pub-sub": "pub-sub", "queue": "queue", "hybrid": "hybrid"}

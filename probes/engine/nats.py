@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 import nats
 import nats.errors
@@ -11,6 +10,7 @@ import nats.js.errors
 
 from .policy import address_resolve, policy_ssl_context
 from .spec import ProbeSpec
+from .targets import target_split
 
 if TYPE_CHECKING:
     from nats.aio.client import Client
@@ -50,12 +50,8 @@ async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
 
 def server_parts(target: str) -> Server:
     """Scheme, host, port and credentials from the URL."""
-    parts = urlsplit(target)
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise ValueError("target is not a nats:// or tls:// URL with a host")
-    user = unquote(parts.username) if parts.username is not None else None
-    password = unquote(parts.password) if parts.password is not None else None
-    return Server(parts.scheme, parts.hostname, parts.port or DEFAULT_PORT, user, password)
+    url = target_split(target, schemes=SCHEMES)
+    return Server(url.scheme, url.host, url.port or DEFAULT_PORT, url.user, url.password)
 
 
 async def _connected(server: Server, address: str, timeout: float, attempt: Attempt) -> Client:

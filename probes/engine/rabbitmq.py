@@ -5,13 +5,14 @@ import asyncio
 import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import pika
 import pika.exceptions
 
 from .policy import address_resolve, policy_ssl_context
 from .spec import ProbeSpec
+from .targets import target_split
 
 if TYPE_CHECKING:
     from .runner import Attempt, Measured
@@ -47,14 +48,11 @@ async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
 
 def broker_parts(target: str) -> Broker:
     """Host, port, vhost and credentials from an amqp(s) URL (guest/guest and vhost "/" by default)."""
-    parts = urlsplit(target)
-    if parts.scheme not in DEFAULT_PORTS or not parts.hostname:
-        raise ValueError("target is not an amqp:// or amqps:// URL with a host")
-    user = unquote(parts.username) if parts.username is not None else DEFAULT_USER
-    password = unquote(parts.password) if parts.password is not None else DEFAULT_USER
-    vhost = unquote(parts.path[1:]) if len(parts.path) > 1 else DEFAULT_VHOST
-    return Broker(parts.hostname, parts.port or DEFAULT_PORTS[parts.scheme], vhost, user, password,
-                  parts.scheme == AMQPS)
+    url = target_split(target, schemes=tuple(DEFAULT_PORTS))
+    user = DEFAULT_USER if url.user is None else url.user
+    password = DEFAULT_USER if url.password is None else url.password
+    vhost = unquote(url.path[1:]) if len(url.path) > 1 else DEFAULT_VHOST
+    return Broker(url.host, url.port or DEFAULT_PORTS[url.scheme], vhost, user, password, url.scheme == AMQPS)
 
 
 def _parameters(broker: Broker, address: str, timeout: float, attempt: Attempt) -> pika.ConnectionParameters:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import ssl
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
-from urllib.parse import unquote, urlsplit
 
 from redis.asyncio import ConnectionPool, Redis
 from redis.asyncio.connection import Connection
@@ -14,6 +13,7 @@ from redis.exceptions import ResponseError
 
 from .policy import address_resolve, policy_ssl_context
 from .spec import ProbeSpec
+from .targets import target_split
 
 if TYPE_CHECKING:
     from .runner import Attempt, Measured
@@ -70,14 +70,10 @@ async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
 
 def server_parts(target: str) -> Server:
     """Host, port, database number and credentials from the URL."""
-    parts = urlsplit(target)
-    if parts.scheme not in SCHEMES or not parts.hostname:
-        raise ValueError("target is not a redis:// or rediss:// URL with a host")
-    path = parts.path.strip("/")
-    username = unquote(parts.username) if parts.username else None
-    password = unquote(parts.password) if parts.password is not None else None
-    return Server(parts.hostname, parts.port or DEFAULT_PORT, int(path) if path else 0, username, password,
-                  parts.scheme == REDISS)
+    url = target_split(target, schemes=SCHEMES)
+    path = url.path.strip("/")  # an empty user name ("redis://:secret@host") is a password alone
+    return Server(url.host, url.port or DEFAULT_PORT, int(path) if path else 0, url.user or None, url.password,
+                  url.scheme == REDISS)
 
 
 def _client(server: Server, address: str, timeout: float, attempt: Attempt) -> Redis:
