@@ -12,14 +12,16 @@ An empty recommendation ({}) gives a draft without options, saying there is no r
 import re
 from dataclasses import dataclass, field
 
-from .choices import DecisionKind, DecisionStatus
 from topology.criteria import BOOL, CRITERIA
+from topology.graph import SYNC_LABELS
+
+from .choices import DecisionKind, DecisionStatus
 from .rules.engine import FAMILY_OF_DECLARED, OPTIONS
 
 PATTERNS = OPTIONS["pattern"]
-PROTOCOL_LABELS = {"rest": "REST", "grpc": "gRPC"}
+PROTOCOL_LABELS = SYNC_LABELS
 BROKER_LABELS = {"kafka": "Kafka", "rabbitmq": "RabbitMQ", "nats": "NATS", "pulsar": "Pulsar", "other": "a broker"}
-STYLE_LABELS = {"rest": "REST", "grpc": "gRPC", "pubsub": "pub/sub", "queue": "a queue"}
+STYLE_LABELS = {**SYNC_LABELS, "pubsub": "pub/sub", "queue": "a queue"}
 PATTERN_OF_STYLE = {"rest": "request-response", "grpc": "request-response", "pubsub": "pub-sub", "queue": "queue"}
 PATTERN_DESCRIPTIONS = {
     "request-response": "A synchronous call: the caller waits for the answer (§2.3, §3.1).",

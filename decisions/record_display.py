@@ -7,6 +7,7 @@ from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 
 from topology.criteria import anchor
+
 from .drafts import recommendation_label
 
 CITE = re.compile(r"(§\d+(?:\.\d+)?)")

@@ -9,10 +9,10 @@ from django import forms
 
 from topology import validation as v
 from topology.choices import Style
+from topology.criteria import CRITERIA, SECTIONS
 from topology.forms import CRITERION_PREFIX, criterion_field, criterion_value
 
 from .choices import Decides
-from topology.criteria import CRITERIA, SECTIONS
 from .models import CustomRule
 from .recommendations import custom_rule_spec
 from .rules import RuleError, rule_compile

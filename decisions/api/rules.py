@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from topology import validation as v
 from topology.authentication import api_actor
 from topology.choices import Style
-
 from topology.criteria import SECTIONS
+
 from ..models import CustomRule, EvaluationRun
 from ..recommendations import custom_rule_spec, proposed_custom_specs, question_of, rules_preview, ruleset_current
 from ..rule_forms import RESERVED_SLUGS

@@ -7,6 +7,8 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.severity import SEVERITIES
+
 from .. import graph, mermaid
 from ..authentication import api_actor
 from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
@@ -103,7 +105,7 @@ class FindingsView(APIView):
     """Sync chains, cycles, fan-out, fan-in and chain availability, worst first."""
 
     @extend_schema(parameters=[OpenApiParameter("service", str), OpenApiParameter("kind", str),
-                               OpenApiParameter("severity", str, enum=["error", "warning", "info"])],
+                               OpenApiParameter("severity", str, enum=list(SEVERITIES))],
                    responses={200: dict}, operation_id="topology_findings")
     def get(self, request):
         found = findings_current()
