@@ -122,10 +122,10 @@ def measure(services: int, interactions: int, repeat: int) -> None:
     from django.test import Client
     from django.urls import NoReverseMatch, reverse
 
-    from topology import render, selectors
+    from topology import graph_selectors, render
     from topology.models import TopologySummary
     from topology.rendering import dot_source
-    from topology.selectors import topology_load
+    from topology.graph_selectors import topology_load
 
     clear()
     populate(services, interactions)
@@ -149,7 +149,7 @@ def measure(services: int, interactions: int, repeat: int) -> None:
         """Uncached: no rendered diagram, no DOT text, no topology loaded in this process. What each
         view after a probe state changes meets: the registry's team summary is current."""
         render.drawings_forget()
-        selectors._current.clear()
+        graph_selectors._current.clear()
 
     def forget_registry():
         """As after a registry write whose summary refresh has not run: the links are aggregated."""

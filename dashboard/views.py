@@ -6,7 +6,8 @@ from decisions.charts import declared_vs_recommended
 from decisions.recommendations import mismatch_counts, mismatches_worst_first, recommendation_matrix
 from probes.selectors import probe_counts
 from topology.authentication import ui_actor
-from topology.selectors import dashboard_counts, findings_current, recent_changes, teams_writable_by, workers_alive
+from topology.selectors import dashboard_counts, recent_changes, teams_writable_by, workers_alive
+from topology.graph_selectors import findings_current
 
 
 @login_required

@@ -110,8 +110,11 @@ def _facts() -> list[dict]:
     return criteria + [{"name": name, "note": note, "cites": "", "values": ""} for name, note in FACT_NOTES.items()]
 
 
-def _rule_form_page(request, rule: CustomRule | None):
+@login_required
+def rule_form_page(request, slug=None):
+    """A new custom rule (rule-create), or the rule `slug` edited (rule-edit); administrators only."""
     actor = _require_staff(request)
+    rule = get_object_or_404(CustomRule, slug=slug) if slug else None
     form = CustomRuleForm(request.POST or None, instance=rule)
     if request.method == "POST" and form.is_valid():
         try:
@@ -126,17 +129,6 @@ def _rule_form_page(request, rule: CustomRule | None):
     return render(request, "decisions/rule_form.html", {
         "form": form, "rule": rule, "facts": _facts(), "options": OPTIONS,
     })
-
-
-@login_required
-def rule_create(request):
-    return _rule_form_page(request, None)
-
-
-@login_required
-def rule_edit(request, slug):
-    _require_staff(request)
-    return _rule_form_page(request, get_object_or_404(CustomRule, slug=slug))
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from core.errors import Conflict, Forbidden
+from core.web import filter_fields
 from topology.authentication import ui_actor
 from topology.selectors import teams_writable_by
 
@@ -52,6 +53,7 @@ def decision_list_view(request):
     page = Paginator(filterset.qs, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "decisions/decision_list.html", {
         "filter": filterset, "page": page, "can_create": teams_writable_by(actor=ui_actor(request)).exists(),
+        "filter_fields": filter_fields(filterset, status="Any status", team="All teams", service="e.g. orders"),
     })
 
 

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from kombu.exceptions import OperationalError
 
 from core.errors import Conflict
-from core.web import is_htmx, page_of
+from core.web import filter_fields, is_htmx, page_of
 
 from topology.authentication import ui_actor
 from topology.models import Service
@@ -46,6 +46,7 @@ def probe_list_view(request):
     template = "probes/_probe_table.html" if is_htmx(request) else "probes/probe_list.html"
     response = render(request, template, {
         "filter": filterset, "page": page, "uptimes": probe_uptimes(probe_ids=[p.id for p in page]),
+        "filter_fields": filter_fields(filterset, state="Any state", kind="Any kind"),
     })
     patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the bare table as the page
     return response
@@ -74,16 +75,8 @@ def probe_detail(request, name, probe):
 
 
 @login_required
-def probe_create(request, name):
-    return _probe_formpage_of(request, name, probe=None)
-
-
-@login_required
-def probe_edit(request, name, probe):
-    return _probe_formpage_of(request, name, probe=probe)
-
-
-def _probe_formpage_of(request, name: str, *, probe: str | None):
+def probe_form_page(request, name, probe=None):
+    """A new probe of the service (probe-create), or its `probe` edited (probe-edit)."""
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     service_write_require(ui_actor(request), service)
     declared = {item["name"]: item for item in service.probes}

@@ -16,7 +16,7 @@ from django.utils import timezone
 from . import graph
 from .models import RegistryRevision, TopologySummary
 from .rendering import overview_trimmed
-from .selectors import topology_overview, topology_stamps, topology_summary
+from .graph_selectors import topology_overview, topology_stamps, topology_summary
 
 SUMMARY_FIELDS = ["stamp", "teams", "links", "groups", "computed_at"]
 

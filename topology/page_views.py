@@ -21,7 +21,8 @@ from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
 from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from .render import RenderError, view_drawing
 from .rendering import MAX_HOPS, Urls, View, view_parse, view_select
-from .selectors import findings_current, teams_writable_by, topology_current
+from .selectors import teams_writable_by
+from .graph_selectors import findings_current, topology_current
 
 FINDINGS_SHOWN = 40  # the side panel lists this many, worst first; the API has them all
 DERIVED_STEPS = 60  # as the sequence diagram API: a derived flow stops after this many steps
@@ -184,8 +185,18 @@ def flow_detail(request, slug):
     })
 
 
-def _flow_form_page(request, flow):
+def _writable_flow(request, slug):
+    flow = get_object_or_404(flow_list(), slug=slug)
     actor = ui_actor(request)
+    if not actor.can_write_team(flow.team_id):
+        raise PermissionDenied(f"Only maintainers of {flow.team or 'its team'} can change the flow {flow.name}.")
+    return actor, flow
+
+
+@login_required
+def flow_form_page(request, slug=None):
+    """A new flow (flow-create), or the flow `slug` edited (flow-edit)."""
+    actor, flow = _writable_flow(request, slug) if slug else (ui_actor(request), None)
     teams = teams_writable_by(actor=actor)
     if flow is None and not teams.exists():
         raise PermissionDenied("You maintain no team, so you cannot write flows.")
@@ -204,24 +215,6 @@ def _flow_form_page(request, flow):
             messages.success(request, f"Flow {saved.name} saved.")
             return redirect("flow-detail", slug=saved.slug)
     return render(request, "topology/flow_form.html", {"form": form, "flow": flow})
-
-
-@login_required
-def flow_create(request):
-    return _flow_form_page(request, None)
-
-
-def _writable_flow(request, slug):
-    flow = get_object_or_404(flow_list(), slug=slug)
-    actor = ui_actor(request)
-    if not actor.can_write_team(flow.team_id):
-        raise PermissionDenied(f"Only maintainers of {flow.team or 'its team'} can change the flow {flow.name}.")
-    return actor, flow
-
-
-@login_required
-def flow_edit(request, slug):
-    return _flow_form_page(request, _writable_flow(request, slug)[1])
 
 
 @login_required

@@ -21,7 +21,7 @@ from .dot_process import DotProcess, DotTimeout, layout_of
 from .graph import Overview, Topology, overview_of
 from .overview_services import topology_summary_refresh
 from .rendering import Urls, View, dot_by_force, dot_source, overview_dot
-from .selectors import team_health, topology_current, topology_stamps, topology_summary
+from .graph_selectors import team_health, topology_current, topology_stamps, topology_summary
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 

@@ -15,9 +15,9 @@ urlpatterns = [
     path(SERVICE, views.service_detail, name="service-detail"),
     path(SERVICE + "edit/", views.service_edit, name="service-edit"),
     path(SERVICE + "delete/", views.service_delete_view, name="service-delete"),
-    path(SERVICE + "interactions/new/", views.interaction_create, name="interaction-create"),
+    path(SERVICE + "interactions/new/", views.interaction_form_page, name="interaction-create"),
     path("interactions/", views.interaction_list_view, name="interaction-list"),
     path(INTERACTION, views.interaction_detail, name="interaction-detail"),
-    path(INTERACTION + "edit/", views.interaction_edit, name="interaction-edit"),
+    path(INTERACTION + "edit/", views.interaction_form_page, name="interaction-edit"),
     path(INTERACTION + "delete/", views.interaction_delete, name="interaction-delete"),
 ]

@@ -8,8 +8,8 @@ from django.utils.cache import patch_vary_headers
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import Conflict, Forbidden, Invalid
-from core.web import is_htmx, page_of
+from core.errors import Conflict, Forbidden
+from core.web import filter_fields, is_htmx, page_of
 
 from .authentication import ui_actor
 from .extensions import page_context, registered
@@ -18,22 +18,8 @@ from .forms import InteractionForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
 from .registration import registration_apply
-from .selectors import (
-    findings_current,
-    interaction_list,
-    interaction_spec_of,
-    service_history,
-    service_incoming,
-    service_list,
-    service_outgoing,
-    service_spec_of,
-    team_history,
-    team_list,
-    team_members,
-    team_role_of,
-    team_tokens,
-    teams_writable_by,
-)
+from .selectors import interaction_list, interaction_spec_of, service_history, service_incoming, service_list, service_outgoing, service_spec_of, team_history, team_list, team_members, team_role_of, team_tokens, teams_writable_by
+from .graph_selectors import findings_current
 from .services import service_delete, token_create, token_revoke
 from .web import form_spec_apply, service_write_require
 
@@ -46,7 +32,10 @@ def service_list_view(request):
     page = page_of(request, filterset.qs)
     template = "topology/_service_table.html" if is_htmx(request) else "topology/service_list.html"
     can_create = teams_writable_by(actor=ui_actor(request)).exists()
-    response = render(request, template, {"filter": filterset, "page": page, "can_create": can_create})
+    response = render(request, template, {
+        "filter": filterset, "page": page, "can_create": can_create,
+        "filter_fields": filter_fields(filterset, team="All teams", lifecycle="Any lifecycle"),
+    })
     patch_vary_headers(response, ["HX-Request"])  # a cache must not serve the bare table as the page
     return response
 
@@ -131,7 +120,11 @@ def _interaction_context(service: Service):
 @login_required
 def interaction_list_view(request):
     filterset = InteractionFilterSet(request.GET or None, queryset=interaction_list().order_by("source__name", "name"))
-    return render(request, "topology/interaction_list.html", {"filter": filterset, "page": page_of(request, filterset.qs)})
+    return render(request, "topology/interaction_list.html", {
+        "filter": filterset, "page": page_of(request, filterset.qs),
+        "filter_fields": filter_fields(filterset, service="e.g. checkout", target="e.g. payments",
+                                       style="Any style", broker="Any broker"),
+    })
 
 
 @login_required
@@ -149,16 +142,8 @@ def interaction_detail(request, name, interaction):
 
 
 @login_required
-def interaction_create(request, name):
-    return _interaction_formpage_of(request, name, interaction=None)
-
-
-@login_required
-def interaction_edit(request, name, interaction):
-    return _interaction_formpage_of(request, name, interaction=interaction)
-
-
-def _interaction_formpage_of(request, name: str, *, interaction: str | None):
+def interaction_form_page(request, name, interaction=None):
+    """A new interaction of the service (interaction-create), or its `interaction` edited (interaction-edit)."""
     service = get_object_or_404(Service.objects.select_related("team"), name=name)
     service_write_require(ui_actor(request), service)
     outgoing, names = _interaction_context(service)

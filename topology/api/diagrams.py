@@ -15,7 +15,8 @@ from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from ..models import Team
 from ..render import FORMATS, RenderError, view_drawing, view_key
 from ..rendering import Urls, View, view_parse, view_read, view_select
-from ..selectors import Stamps, findings_current, interaction_target_names, topology_current, topology_stamps
+from ..selectors import interaction_target_names
+from ..graph_selectors import Stamps, findings_current, topology_current, topology_stamps
 
 MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
 DOWNLOADS = {"dot": ("text/vnd.graphviz; charset=utf-8", "topology.dot"),
