@@ -1,11 +1,14 @@
 import os
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
+from django.core.management import call_command
+from rest_framework.test import APIClient
 
 from topology.choices import TeamRole
 from topology.models import Team, TeamMembership
-from topology.render import recent
+from topology.render import drawings_forget, recent
 from core.actors import actor_for_cli
 from topology.services import token_create
 
@@ -72,6 +75,61 @@ def staff(db):
 def token(team):
     """A raw API token of the commerce team."""
     return token_create(actor=actor_for_cli(), team=team, name="ci")[1]
+
+
+@pytest.fixture
+def ci(token):
+    """An API client that authenticates with the commerce team's token, as CI does."""
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client
+
+
+@pytest.fixture
+def as_maintainer(client, maintainer):
+    """The test client signed in as maria, a maintainer of commerce."""
+    client.force_login(maintainer)
+    return client
+
+
+@pytest.fixture
+def as_viewer(client, viewer):
+    """The test client signed in as victor, a viewer of commerce."""
+    client.force_login(viewer)
+    return client
+
+
+@pytest.fixture
+def demo(db, settings, tmp_path):
+    """The demo system (`load_demo`); VAR_DIR, where its passwords file goes, stays tmp_path."""
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=StringIO())
+    drawings_forget()
+
+
+@pytest.fixture
+def admin(demo):
+    """An API client signed in as the demo's admin."""
+    client = APIClient()
+    client.force_login(User.objects.get(username="admin"))
+    return client
+
+
+@pytest.fixture
+def live_demo(live_server, settings, tmp_path):
+    """The demo system for the browser tests, with dora, a staff user who signs in through the form.
+
+    The demo's passwords file goes to tmp_path; VAR_DIR is then set back, so screenshots go to
+    var/screenshots/.
+    """
+    from tests.browser_helpers import make_user
+
+    screenshots_var = settings.VAR_DIR
+    settings.VAR_DIR = tmp_path
+    call_command("load_demo", stdout=StringIO())
+    settings.VAR_DIR = screenshots_var
+    drawings_forget()
+    make_user("dora", staff=True)
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,11 @@
-"""Small builders for manifests used across tests."""
+"""Small builders for manifests used across tests, and `register`, which applies them."""
 import json
 
 import yaml
+
+from core.actors import actor_for_cli
+from topology.manifest import manifest_parse, manifest_validate
+from topology.registration import registration_apply
 
 
 METADATA = {"title", "description", "labels"}
@@ -32,3 +36,10 @@ def as_yaml(*docs) -> str:
 
 def as_json(*docs) -> str:
     return json.dumps({"items": list(docs)})
+
+
+def register(*docs):
+    """Registers the manifests as the CLI does (they must be valid), without the API."""
+    result = manifest_validate(manifest_parse(as_yaml(*docs).encode(), "application/yaml"))
+    assert result.errors == []
+    return registration_apply(specs=result.services, actor=actor_for_cli())

@@ -7,14 +7,10 @@ quotes, semicolons, #, %, non-ASCII, emoji and very long names. Service names in
 slugs, but labels, titles, channels and interaction names reach the text too.
 """
 from html import unescape
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
-from tests.browser_helpers import make_user, screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
-
-from topology.render import drawings_forget
+from tests.browser_helpers import screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect
@@ -37,16 +33,6 @@ AWKWARD = [
 ]
 FLOW_STEPS = ["storefront-web/place-order | PlaceOrder", "orders/authorize-payment", "payment/screen-payment",
               "orders/order-placed | OrderPlaced", "orders/order-cancelled"]
-
-
-@pytest.fixture
-def demo(live_server, settings, tmp_path):
-    screenshots_var = settings.VAR_DIR
-    settings.VAR_DIR = tmp_path  # the demo's passwords file goes here, not into var/
-    call_command("load_demo", stdout=StringIO())
-    settings.VAR_DIR = screenshots_var
-    drawings_forget()
-    make_user("dora", staff=True)
 
 
 def saved_flow():
@@ -93,11 +79,11 @@ def awkward_diagrams() -> list[str]:
     return texts
 
 
-def test_every_diagram_the_app_makes_parses_with_the_vendored_mermaid(page, live_server, demo):
+def test_every_diagram_the_app_makes_parses_with_the_vendored_mermaid(page, live_server, live_demo):
     from topology.flows import flow_steps, flow_list
     from topology.mermaid import flow_from_entry, flowchart, sequence_diagram
     from topology.rendering import View, view_select
-    from topology.selectors import topology_load
+    from topology.graph_selectors import topology_load
 
     flow = saved_flow()
     sign_in(page, live_server.url, "dora")
@@ -121,7 +107,7 @@ def test_every_diagram_the_app_makes_parses_with_the_vendored_mermaid(page, live
     assert "ok" not in parse_all(page, broken).values()
 
 
-def test_awkward_names_and_labels_make_valid_diagrams(page, live_server, demo):
+def test_awkward_names_and_labels_make_valid_diagrams(page, live_server, live_demo):
     saved_flow()
     sign_in(page, live_server.url, "dora")
     page.goto("/flows/checkout/")
@@ -141,7 +127,7 @@ def test_awkward_names_and_labels_make_valid_diagrams(page, live_server, demo):
         assert word in unescape(drawn), word
 
 
-def test_the_flow_page_draws_its_sequence_diagram(page, live_server, demo):
+def test_the_flow_page_draws_its_sequence_diagram(page, live_server, live_demo):
     flow = saved_flow()
     sign_in(page, live_server.url, "dora")
     page.goto("/flows/")
@@ -168,7 +154,7 @@ def test_the_flow_page_draws_its_sequence_diagram(page, live_server, demo):
     screenshot(page, "flow_page")
 
 
-def test_the_sequence_derived_from_the_storefront_is_drawn(page, live_server, demo):
+def test_the_sequence_derived_from_the_storefront_is_drawn(page, live_server, live_demo):
     sign_in(page, live_server.url, "dora")
     page.goto("/services/storefront-web/")
     page.get_by_role("link", name="Sequence from here").click()
@@ -191,7 +177,7 @@ def test_the_sequence_derived_from_the_storefront_is_drawn(page, live_server, de
     expect(page.get_by_role("alert")).to_contain_text("No service is named 'nope'")
 
 
-def test_a_diagram_that_cannot_be_drawn_shows_a_readable_error(page, live_server, demo):
+def test_a_diagram_that_cannot_be_drawn_shows_a_readable_error(page, live_server, live_demo):
     flow = saved_flow()
 
     def broken(route):

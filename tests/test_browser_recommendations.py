@@ -15,8 +15,7 @@ from tests.browser_helpers import (  # sets DJANGO_ALLOW_ASYNC_UNSAFE before Pla
     sign_in,
 )
 
-from .factories import pubsub, rest, service_doc
-from .test_registry_api import register
+from .factories import pubsub, register, rest, service_doc
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 expect = playwright_api.expect

@@ -3,10 +3,8 @@ findings panel's "Show" links, and a system of about 1,000 services whose teams 
 that open on a click. Screenshots go to var/screenshots/ for a person to look at.
 """
 import re
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 
 from tests.browser_helpers import make_user, screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
 
@@ -19,16 +17,6 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 CHAIN = "storefront-web,orders,payment,fraud-screening"
 CHAIN_PEN = "#1f5fd1"  # topology.rendering.CHAIN_PEN
-
-
-@pytest.fixture
-def demo(live_server, settings, tmp_path):
-    screenshots_var = settings.VAR_DIR
-    settings.VAR_DIR = tmp_path  # the demo's passwords file goes here, not into var/
-    call_command("load_demo", stdout=StringIO())
-    settings.VAR_DIR = screenshots_var
-    drawings_forget()
-    make_user("dora", staff=True)
 
 
 def ready(page):
@@ -44,7 +32,7 @@ def node(page, title: str):
     return page.locator("#topology-diagram g.node").filter(has=page.locator(f"xpath=./*[local-name()='title'][.='{title}']"))
 
 
-def test_it_draws_the_demo_with_pan_and_zoom(page, live_server, demo):
+def test_it_draws_the_demo_with_pan_and_zoom(page, live_server, live_demo):
     sign_in(page, live_server.url, "dora")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Topology").click()
     page.wait_for_url("**/topology/")
@@ -89,7 +77,7 @@ def test_it_draws_the_demo_with_pan_and_zoom(page, live_server, demo):
     page.wait_for_url("**/services/payment/")
 
 
-def test_the_controls_show_a_focus_and_a_blast_radius(page, live_server, demo):
+def test_the_controls_show_a_focus_and_a_blast_radius(page, live_server, live_demo):
     sign_in(page, live_server.url, "dora")
     page.goto("/topology/")
     controls = page.get_by_role("form", name="Choose the view")
@@ -125,7 +113,7 @@ def test_the_controls_show_a_focus_and_a_blast_radius(page, live_server, demo):
     expect(controls.get_by_label("Blast radius of")).to_have_attribute("aria-invalid", "true")
 
 
-def test_a_findings_show_link_highlights_the_chain(page, live_server, demo):
+def test_a_findings_show_link_highlights_the_chain(page, live_server, live_demo):
     sign_in(page, live_server.url, "dora")
     page.goto("/topology/")
     ready(page)
@@ -147,7 +135,7 @@ def test_a_findings_show_link_highlights_the_chain(page, live_server, demo):
     screenshot(page, "topology_findings_show")
 
 
-def test_the_dashboard_and_the_service_page_list_findings(page, live_server, demo):
+def test_the_dashboard_and_the_service_page_list_findings(page, live_server, live_demo):
     sign_in(page, live_server.url, "dora")
     card = page.locator("#topology-findings")
     expect(card.locator(".finding")).to_have_count(3)

@@ -30,8 +30,7 @@ from core.errors import Conflict
 from topology.selectors import actor_for_user
 from core.errors import Forbidden as PermissionDenied
 
-from .factories import pubsub, rest, service_doc
-from .test_registry_api import register
+from .factories import pubsub, register, rest, service_doc
 
 SYNC_WRITE = {"needs_immediate_response": True, "operation": "write"}
 QUEUE_WORK = {"can_defer": True, "bursty_traffic": True, "operation": "command"}
@@ -351,13 +350,6 @@ def test_it_reports_accepted_overrides_as_deliberate(shop, maria, team):
 # --- API ---------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def ci(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
 def test_it_creates_a_decision_with_a_team_token(ci, shop):
     item = interaction("orders/authorize-payment")
     response = ci.post("/api/v1/decisions/", {
@@ -505,18 +497,6 @@ def test_it_keeps_api_list_queries_constant(ci, shop, url):
 
 
 # --- pages -------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def as_maintainer(client, maintainer):
-    client.force_login(maintainer)
-    return client
-
-
-@pytest.fixture
-def as_viewer(client, viewer):
-    client.force_login(viewer)
-    return client
 
 
 @pytest.mark.parametrize("url", ["/decisions/", "/decisions/new/", "/decisions/1/", "/decisions/1/edit/"])

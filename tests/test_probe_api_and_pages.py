@@ -3,7 +3,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from tests.factories import as_json, service_doc
 from topology.models import Service
@@ -18,20 +17,13 @@ HTTP_PROBE = {"name": "health", "type": "http", "target": "http://127.0.0.1:8000
               "headers": {"Authorization": "Bearer abc", "Accept": "application/json"}}
 
 
-@pytest.fixture
-def api(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
-def post(api, *docs):
-    return api.post("/api/v1/registrations/", data=as_json(*docs), content_type="application/json")
+def post(ci, *docs):
+    return ci.post("/api/v1/registrations/", data=as_json(*docs), content_type="application/json")
 
 
 @pytest.fixture
-def declared(api):
-    response = post(api, service_doc("orders", probes=[QUEUE_PROBE, HTTP_PROBE]))
+def declared(ci):
+    response = post(ci, service_doc("orders", probes=[QUEUE_PROBE, HTTP_PROBE]))
     assert response.status_code in (200, 201), response.json()
     return {probe.name: probe for probe in Probe.objects.all()}
 
@@ -41,20 +33,20 @@ def test_it_registers_probes_from_a_manifest(declared):
     assert declared["jobs"].options == {"queue": "jobs"}
 
 
-def test_it_rejects_a_bad_probe_with_a_pointer_and_writes_nothing(api):
+def test_it_rejects_a_bad_probe_with_a_pointer_and_writes_nothing(ci):
     bad = {**QUEUE_PROBE, "interval": "1s", "expect": {"max_ready": -1}}
-    response = post(api, service_doc("orders", probes=[bad]))
+    response = post(ci, service_doc("orders", probes=[bad]))
     assert response.status_code == 422
     pointers = {error["pointer"] for error in response.json()["errors"]}
     assert {"/0/spec/probes/0/interval", "/0/spec/probes/0/expect/max_ready"} <= pointers
     assert not Service.objects.filter(name="orders").exists()
 
 
-def test_it_lists_probes_with_state_and_hides_secrets(api, declared):
+def test_it_lists_probes_with_state_and_hides_secrets(ci, declared):
     probe_results_record(location="default", slot=T0, results=[RunResult(
         key=str(declared["jobs"].id), outcome=Outcome.DOWN, latency_ms=3.5, started_at=T0, finished_at=T0,
         values={"ready": 4, "consumers": 0}, error="consumers=0 below min_consumers=1")])
-    body = api.get("/api/v1/probes/").json()
+    body = ci.get("/api/v1/probes/").json()
     jobs = next(item for item in body["results"] if item["name"] == "jobs")
     assert jobs["state"] == "down"
     assert jobs["statuses"][0]["values"] == {"ready": 4, "consumers": 0}
@@ -62,62 +54,62 @@ def test_it_lists_probes_with_state_and_hides_secrets(api, declared):
     health = next(item for item in body["results"] if item["name"] == "health")
     assert health["declaration"]["headers"] == {"Authorization": "***", "Accept": "application/json"}
     assert "s3cret" not in str(body) and "Bearer abc" not in str(body)
-    assert api.get("/api/v1/probes/?state=down").json()["count"] == 1
+    assert ci.get("/api/v1/probes/?state=down").json()["count"] == 1
 
 
-def test_it_keeps_secrets_when_the_hidden_form_is_sent_back(api, declared):
-    shown = api.get("/api/v1/services/orders/").json()["probes"]
-    response = api.patch("/api/v1/services/orders/", data={"probes": shown}, format="json")
+def test_it_keeps_secrets_when_the_hidden_form_is_sent_back(ci, declared):
+    shown = ci.get("/api/v1/services/orders/").json()["probes"]
+    response = ci.patch("/api/v1/services/orders/", data={"probes": shown}, format="json")
     assert response.status_code == 200, response.json()
     stored = {item["name"]: item for item in Service.objects.get(name="orders").probes}
     assert stored["jobs"]["target"] == QUEUE_PROBE["target"]
     assert stored["health"]["headers"]["Authorization"] == "Bearer abc"
 
 
-def test_it_rejects_a_bad_probe_sent_to_the_service_api(api, declared):
-    response = api.patch("/api/v1/services/orders/", data={"probes": [{"name": "x", "type": "smtp"}]}, format="json")
+def test_it_rejects_a_bad_probe_sent_to_the_service_api(ci, declared):
+    response = ci.patch("/api/v1/services/orders/", data={"probes": [{"name": "x", "type": "smtp"}]}, format="json")
     assert response.status_code == 400
     assert "/0/type" in str(response.json()["probes"])
 
 
-def test_it_pages_results_newest_first(api, declared):
+def test_it_pages_results_newest_first(ci, declared):
     pid = declared["jobs"].id
     for index in range(5):
         at = T0 + timedelta(seconds=30 * index)
         probe_results_record(location="default", slot=at, results=[RunResult(
             key=str(pid), outcome=Outcome.UP, latency_ms=index, started_at=at, finished_at=at)])
-    first = api.get(f"/api/v1/probes/{pid}/results/?limit=2").json()
+    first = ci.get(f"/api/v1/probes/{pid}/results/?limit=2").json()
     assert [row["latency_ms"] for row in first] == [4, 3]
-    more = api.get(f"/api/v1/probes/{pid}/results/", {"limit": 10, "before": first[-1]["slot"]}).json()
+    more = ci.get(f"/api/v1/probes/{pid}/results/", {"limit": 10, "before": first[-1]["slot"]}).json()
     assert [row["latency_ms"] for row in more] == [2, 1, 0]
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "before=yesterday"])
-def test_it_rejects_bad_result_queries(api, declared, query):
-    response = api.get(f"/api/v1/probes/{declared['jobs'].id}/results/?{query}")
+def test_it_rejects_bad_result_queries(ci, declared, query):
+    response = ci.get(f"/api/v1/probes/{declared['jobs'].id}/results/?{query}")
     assert response.status_code == 400
 
 
-def test_it_queues_probe_now_for_maintainers_only(api, declared, client, viewer, monkeypatch,
-                                                  django_capture_on_commit_callbacks):
+def test_it_queues_probe_now_for_maintainers_only(ci, declared, client, viewer, monkeypatch,
+                                                 django_capture_on_commit_callbacks):
     sent = []
     monkeypatch.setattr("probes.services.runs_send", lambda **kw: sent.append(kw))
     with django_capture_on_commit_callbacks(execute=True):
-        response = api.post(f"/api/v1/probes/{declared['jobs'].id}/run/")
+        response = ci.post(f"/api/v1/probes/{declared['jobs'].id}/run/")
     assert response.status_code == 202 and response.json()["locations"] == ["default"]
     assert list(sent[0]["batches"]) == ["default"]
     client.force_login(viewer)
     assert client.post(f"/api/v1/probes/{declared['jobs'].id}/run/").status_code == 403
 
 
-def test_it_answers_503_when_the_broker_is_down(api, declared, monkeypatch):
+def test_it_answers_503_when_the_broker_is_down(ci, declared, monkeypatch):
     from kombu.exceptions import OperationalError
 
     def refuse(**kwargs):
         raise OperationalError("connection refused")
 
     monkeypatch.setattr("probes.services.runs_send", refuse)
-    response = api.post(f"/api/v1/probes/{declared['jobs'].id}/run/")
+    response = ci.post(f"/api/v1/probes/{declared['jobs'].id}/run/")
     assert response.status_code == 503
     assert "broker" in response.json()["detail"]
 
@@ -211,11 +203,11 @@ def test_it_counts_probe_states_on_the_dashboard(client, maintainer, declared):
     assert "1 down" in page and "1 not run" in page and "?state=down" in page
 
 
-def test_it_keeps_probe_secrets_out_of_the_history(client, maintainer, declared, api):
+def test_it_keeps_probe_secrets_out_of_the_history(client, maintainer, declared, ci):
     from topology.models import AuditEvent
 
     changed = {**QUEUE_PROBE, "target": "amqp://guest:n3w-s3cret@127.0.0.1:5672/"}
-    assert post(api, service_doc("orders", probes=[changed, HTTP_PROBE])).status_code == 200
+    assert post(ci, service_doc("orders", probes=[changed, HTTP_PROBE])).status_code == 200
     stored = str(list(AuditEvent.objects.values_list("changes", flat=True)))
     assert "s3cret" not in stored and "Bearer abc" not in stored and "guest:***@" in stored
     client.force_login(maintainer)

@@ -1,29 +1,13 @@
 """Probe state in the topology: nodes filled by health, chains measured, caches refreshed on a flip."""
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
-from rest_framework.test import APIClient
 
 from probes.models import Probe
 from probes.rollups import probe_rollups_update
 from probes.services import probe_results_record
 from probes.engine.spec import Outcome, ProbeResult
-from topology.render import drawings_forget
-
-
-@pytest.fixture
-def admin(db, settings, tmp_path):
-    from django.contrib.auth.models import User
-
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=StringIO())
-    drawings_forget()
-    client = APIClient()
-    client.force_login(User.objects.get(username="admin"))
-    return client
 
 
 def record(probe: Probe, outcome: Outcome, at) -> None:

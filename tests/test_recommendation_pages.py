@@ -15,8 +15,7 @@ from decisions.models import CustomRule, Decision, EvaluationRun
 from decisions.rule_forms import condition_pointer, effects_parse
 from topology.models import AuditEvent, Interaction
 
-from .factories import rest, service_doc
-from .test_registry_api import register
+from .factories import register, rest, service_doc
 
 NOTIFY = rest("order-cancelled", "shipping", "invoicing",
               criteria={"can_defer": True, "operation": "notification", "eventual_consistency_ok": True})
@@ -32,12 +31,6 @@ RULE = {"slug": "notify-by-call", "title": "Notifications stay calls", "decides"
 @pytest.fixture
 def shop(team, other_team):
     register(service_doc("orders", interactions=[NOTIFY, PRICES]))
-
-
-@pytest.fixture
-def as_viewer(client, viewer):
-    client.force_login(viewer)
-    return client
 
 
 @pytest.fixture

@@ -19,14 +19,8 @@ PRICES = rest("read-prices", "pricing",
 
 
 @pytest.fixture
-def ci(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
-
-
-@pytest.fixture
-def admin(staff):
+def staff_api(staff):
+    """An API client signed in as a staff user, without the demo (unlike conftest's `admin`)."""
     client = APIClient()
     client.force_login(staff)
     return client
@@ -135,9 +129,9 @@ RULE = {"slug": "pci-stays-sync", "title": "Payment calls stay synchronous", "de
         "cites": "§5.1", "explanation": "House rule: {source} keeps calling {targets} directly.", "enabled": True}
 
 
-def test_it_previews_a_custom_rule_without_saving(admin, ci):
+def test_it_previews_a_custom_rule_without_saving(staff_api, ci):
     register(ci, service_doc("orders", interactions=[NOTIFY, PRICES]))
-    response = admin.post("/api/v1/rules/preview/", RULE, format="json")
+    response = staff_api.post("/api/v1/rules/preview/", RULE, format="json")
     assert response.status_code == 200, response.json()
     body = response.json()
     assert body["changed"] == 1
@@ -147,10 +141,10 @@ def test_it_previews_a_custom_rule_without_saving(admin, ci):
     assert CustomRule.objects.count() == 0
 
 
-def test_it_saves_a_custom_rule_and_reevaluates_every_interaction(admin, ci, django_capture_on_commit_callbacks):
+def test_it_saves_a_custom_rule_and_reevaluates_every_interaction(staff_api, ci, django_capture_on_commit_callbacks):
     register(ci, service_doc("orders", interactions=[NOTIFY, PRICES]))
     with django_capture_on_commit_callbacks() as callbacks:
-        response = admin.post("/api/v1/rules/", RULE, format="json")
+        response = staff_api.post("/api/v1/rules/", RULE, format="json")
     assert response.status_code == 201, response.json()
     assert len(callbacks) == 1  # the re-evaluation task is queued after commit
     run = EvaluationRun.objects.get(pk=response.json()["evaluation"])
@@ -161,20 +155,20 @@ def test_it_saves_a_custom_rule_and_reevaluates_every_interaction(admin, ci, dja
     assert item.recommendation["reasons"][0]["text"] == "House rule: orders keeps calling shipping and invoicing directly."
     assert recommendations_refresh(run_id=run.id).done == 2  # a redelivered task changes nothing
     assert AuditEvent.objects.filter(object_type="rule", object_key="pci-stays-sync", action="create").exists()
-    assert admin.get(f"/api/v1/evaluations/{run.id}/").json()["percent"] == 100
+    assert staff_api.get(f"/api/v1/evaluations/{run.id}/").json()["percent"] == 100
 
 
 @pytest.mark.parametrize("condition,position", [('operation == and', 13), ("colour == 1", 0)])
-def test_it_rejects_an_invalid_condition_with_its_position(admin, condition, position):
-    response = admin.post("/api/v1/rules/", {**RULE, "condition": condition}, format="json")
+def test_it_rejects_an_invalid_condition_with_its_position(staff_api, condition, position):
+    response = staff_api.post("/api/v1/rules/", {**RULE, "condition": condition}, format="json")
     assert response.status_code == 422
     (error,) = response.json()["errors"]
     assert error["pointer"] == "/condition" and error["position"] == position
     assert CustomRule.objects.count() == 0
 
 
-def test_it_rejects_an_effect_on_an_unknown_option(admin):
-    response = admin.post("/api/v1/rules/", {**RULE, "effects": {"kafka": 2}}, format="json")
+def test_it_rejects_an_effect_on_an_unknown_option(staff_api):
+    response = staff_api.post("/api/v1/rules/", {**RULE, "effects": {"kafka": 2}}, format="json")
     assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/effects"
 
 
@@ -187,11 +181,11 @@ def test_it_lets_only_administrators_change_rules(ci, maintainer):
     assert client.get("/api/v1/rules/builtin/").json()["rules"]
 
 
-def test_it_updates_and_deletes_a_rule_with_reevaluation(admin):
-    admin.post("/api/v1/rules/", RULE, format="json")
-    response = admin.patch("/api/v1/rules/pci-stays-sync/", {"enabled": False}, format="json")
+def test_it_updates_and_deletes_a_rule_with_reevaluation(staff_api):
+    staff_api.post("/api/v1/rules/", RULE, format="json")
+    response = staff_api.patch("/api/v1/rules/pci-stays-sync/", {"enabled": False}, format="json")
     assert response.status_code == 200 and response.json()["enabled"] is False
-    assert admin.delete("/api/v1/rules/pci-stays-sync/").status_code == 204
+    assert staff_api.delete("/api/v1/rules/pci-stays-sync/").status_code == 204
     assert EvaluationRun.objects.count() == 3
 
 

@@ -20,11 +20,6 @@ def client_for(db):
     return make
 
 
-@pytest.fixture
-def ci(client_for, token):
-    return client_for(token)
-
-
 def post(client, *docs, query="", as_format="yaml"):
     body, content_type = (as_yaml(*docs), "application/yaml") if as_format == "yaml" else (as_json(*docs), "application/json")
     return client.post(URL + query, data=body, content_type=content_type)

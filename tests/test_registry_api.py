@@ -4,25 +4,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from core.actors import actor_for_cli
-from topology.manifest import manifest_parse, manifest_validate
 from topology.models import AuditEvent, Service
-from topology.registration import registration_apply
 
-from .factories import as_yaml, pubsub, rest, service_doc
-
-
-def register(*docs):
-    result = manifest_validate(manifest_parse(as_yaml(*docs).encode(), "application/yaml"))
-    assert result.errors == []
-    return registration_apply(specs=result.services, actor=actor_for_cli())
-
-
-@pytest.fixture
-def ci(token):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
-    return client
+from .factories import pubsub, register, rest, service_doc
 
 
 @pytest.fixture

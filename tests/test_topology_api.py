@@ -1,29 +1,11 @@
 """Topology, findings, flows and Mermaid diagrams over the API."""
 import hashlib
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from topology.models import AuditEvent, Flow
 from topology.render import drawings_forget
-
-
-@pytest.fixture
-def demo(db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=StringIO())
-    drawings_forget()
-
-
-@pytest.fixture
-def admin(demo):
-    from django.contrib.auth.models import User
-
-    client = APIClient()
-    client.force_login(User.objects.get(username="admin"))
-    return client
 
 
 @pytest.fixture
@@ -227,7 +209,7 @@ def generated(services: int, interactions: int, seed: int = 5, prefix: str = "sv
 
 def test_the_team_overview_from_aggregates_is_the_one_of_the_whole_topology(db):
     from topology import graph, rendering
-    from topology.selectors import topology_load, topology_overview
+    from topology.graph_selectors import topology_load, topology_overview
 
     generated(400, 1500)
     topology = topology_load()
@@ -248,7 +230,7 @@ def test_the_whole_system_is_drawn_from_aggregates_in_as_many_queries_whatever_i
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from topology import selectors
+    from topology import graph_selectors as selectors
     from topology.rendering import dot_source
 
     client = APIClient()
@@ -284,7 +266,7 @@ def test_it_draws_the_overview_from_the_summary_stored_when_a_registration_commi
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from topology import selectors
+    from topology import graph_selectors as selectors
     from topology.models import TopologySummary
     from topology.rendering import dot_source
 
@@ -304,7 +286,7 @@ def test_it_draws_the_overview_from_the_summary_stored_when_a_registration_commi
 
 
 def test_it_never_draws_from_a_summary_of_another_registry_state(db, staff):
-    from topology import selectors
+    from topology import graph_selectors as selectors
     from topology.models import Interaction, TopologySummary
     from topology.overview_services import topology_summary_refresh
     from topology.rendering import dot_source
@@ -324,7 +306,7 @@ def test_it_never_draws_from_a_summary_of_another_registry_state(db, staff):
 
 
 def test_probe_health_moves_the_drawing_but_not_the_summary(db, staff, django_capture_on_commit_callbacks):
-    from topology import selectors
+    from topology import graph_selectors as selectors
     from topology.models import TopologySummary
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -363,7 +345,7 @@ def test_every_kind_of_registry_write_moves_the_registry_stamp_deletions_include
     from decisions.services import decision_create, decision_delete
     from core.actors import actor_for_cli
     from topology.models import Interaction, Service
-    from topology.selectors import topology_stamps
+    from topology.graph_selectors import topology_stamps
     from topology.services import service_delete
 
     seen = [topology_stamps().registry]
@@ -398,7 +380,7 @@ def test_each_view_is_drawn_as_a_fresh_dot_would_draw_it(db):
 
     from topology import render
     from topology.rendering import View, dot_source
-    from topology.selectors import topology_load
+    from topology.graph_selectors import topology_load
 
     generated(300, 900)
     topology = topology_load()
@@ -417,7 +399,7 @@ def test_a_layered_layout_that_takes_too_long_is_drawn_by_force_and_so_is_its_pn
     text each drawing was made from, not its bytes."""
     from topology import render
     from topology.rendering import View, dot_by_force, dot_source
-    from topology.selectors import topology_load
+    from topology.graph_selectors import topology_load
 
     generated(300, 900)
     topology = topology_load()
@@ -447,7 +429,8 @@ def test_an_unchanged_manifest_posted_again_leaves_the_stamp_alone(demo):
     from core.actors import actor_for_cli
     from topology.models import Service
     from topology.registration import registration_apply
-    from topology.selectors import service_spec_of, topology_stamps
+    from topology.selectors import service_spec_of
+    from topology.graph_selectors import topology_stamps
 
     before = topology_stamps()
     spec = service_spec_of(service=Service.objects.get(name="orders"))

@@ -3,11 +3,9 @@ missing Graphviz (503), findings on the dashboard and the service page, and the 
 permissions. Query counts stay the same as the data grows."""
 import re
 from html import unescape
-from io import StringIO
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 
 from core.actors import actor_for_cli
 from topology.flow_forms import FlowForm
@@ -20,20 +18,14 @@ CHAIN = "storefront-web,orders,payment,fraud-screening"
 STEPS = "accounts/user-registered | UserRegistered\n\nclient/request\n"
 
 
-@pytest.fixture
-def demo(db, settings, tmp_path):
-    settings.VAR_DIR = tmp_path
-    call_command("load_demo", stdout=StringIO())
-    drawings_forget()
-
-
 def signed_in(client, username):
     client.force_login(User.objects.get(username=username))
     return client
 
 
 @pytest.fixture
-def admin(demo, client):
+def as_admin(demo, client):
+    """The test client (not conftest's API client `admin`) signed in as the demo's admin."""
     return signed_in(client, "admin")
 
 
@@ -63,8 +55,8 @@ def big_system(teams=4, per_team=40):
 # --- the topology page -------------------------------------------------------------------------
 
 
-def test_it_draws_the_whole_topology_inline_with_downloads_and_findings(admin):
-    response = admin.get("/topology/")
+def test_it_draws_the_whole_topology_inline_with_downloads_and_findings(as_admin):
+    response = as_admin.get("/topology/")
     assert response.status_code == 200
     body = text(response)
     diagram = body[body.index('id="topology-diagram"'):]
@@ -80,8 +72,8 @@ def test_it_draws_the_whole_topology_inline_with_downloads_and_findings(admin):
     assert "topo-note" not in body  # no view is active
 
 
-def test_it_shows_a_view_with_its_note_and_downloads_of_the_same_view(admin):
-    body = text(admin.get("/topology/?focus=orders&hops=2&chain=" + CHAIN))
+def test_it_shows_a_view_with_its_note_and_downloads_of_the_same_view(as_admin):
+    body = text(as_admin.get("/topology/?focus=orders&hops=2&chain=" + CHAIN))
     assert "services within 2 hops of" in body and "highlighted" in body
     assert 'href="/api/v1/topology/?format=svg&focus=orders&hops=2&chain=' + CHAIN + '"' in body
     assert 'href="/api/v1/diagrams/flowchart/?focus=orders&hops=2&chain=' + CHAIN + '"' in body
@@ -90,8 +82,8 @@ def test_it_shows_a_view_with_its_note_and_downloads_of_the_same_view(admin):
     assert f'<option value="{CHAIN}" selected>' in body
 
 
-def test_it_shows_the_blast_radius_with_counts(admin):
-    body = text(admin.get("/topology/?blast=payment"))
+def test_it_shows_the_blast_radius_with_counts(as_admin):
+    body = text(as_admin.get("/topology/?blast=payment"))
     assert "the blast radius of" in body
     assert "2 fail with it" in body and "3 only delayed" in body  # storefront-web, orders; shipping...
     assert 'xlink:href="/services/loyalty/"' in body and 'xlink:href="/services/accounts/"' not in body
@@ -101,8 +93,8 @@ def test_it_shows_the_blast_radius_with_counts(admin):
     ("focus=nope", "focus"), ("blast=nope", "blast"), ("team=nobody", "team"), ("hops=9&focus=orders", "hops"),
     ("hops=x", "hops"), ("chain=orders,nope", "chain"),
 ])
-def test_it_names_a_bad_parameter_with_status_400(admin, query, field):
-    response = admin.get("/topology/?" + query)
+def test_it_names_a_bad_parameter_with_status_400(as_admin, query, field):
+    response = as_admin.get("/topology/?" + query)
     assert response.status_code == 400
     body = text(response)
     assert "This view cannot be shown" in body and f"<code>{field}</code>" in body
@@ -110,9 +102,9 @@ def test_it_names_a_bad_parameter_with_status_400(admin, query, field):
     assert 'aria-invalid="true"' in body
 
 
-def test_it_explains_a_missing_graphviz_with_status_503(admin, no_graphviz):
+def test_it_explains_a_missing_graphviz_with_status_503(as_admin, no_graphviz):
     drawings_forget()
-    response = admin.get("/topology/?focus=orders")
+    response = as_admin.get("/topology/?focus=orders")
     assert response.status_code == 503
     body = text(response)
     assert "The diagram cannot be drawn right now" in body and "Graphviz is not installed" in body
@@ -148,14 +140,14 @@ def test_collapsed_teams_link_to_themselves_added_to_expand_keeping_the_view(db,
     assert 'title="Collapse team-3 again"' in body and 'title="Collapse team-0 again"' not in body
 
 
-def test_the_topology_page_makes_as_many_queries_with_more_services(admin, django_assert_max_num_queries):
+def test_the_topology_page_makes_as_many_queries_with_more_services(as_admin, django_assert_max_num_queries):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def count(path):
-        admin.get(path)  # warm: the topology of this stamp is loaded once per process
+        as_admin.get(path)  # warm: the topology of this stamp is loaded once per process
         with CaptureQueriesContext(connection) as captured:
-            assert admin.get(path).status_code == 200
+            assert as_admin.get(path).status_code == 200
         return len(captured)
 
     small = count("/topology/?focus=orders")
@@ -163,14 +155,14 @@ def test_the_topology_page_makes_as_many_queries_with_more_services(admin, djang
     assert count("/topology/?focus=orders") == small
     # the data stamp is one statement of index lookups; loading the changed topology adds three queries
     with django_assert_max_num_queries(20):
-        admin.get("/topology/")
+        as_admin.get("/topology/")
 
 
 # --- findings on the dashboard and the service page ----------------------------------------------
 
 
-def test_the_dashboard_lists_the_worst_findings_and_links_to_the_topology(admin):
-    body = text(admin.get("/"))
+def test_the_dashboard_lists_the_worst_findings_and_links_to_the_topology(as_admin):
+    body = text(as_admin.get("/"))
     card = body[body.index('id="topology-findings"'):]
     card = card[:card.index("</section>")]
     assert "Topology findings" in card and 'href="/topology/"' in card
@@ -178,42 +170,42 @@ def test_the_dashboard_lists_the_worst_findings_and_links_to_the_topology(admin)
     assert f'href="/topology/?chain={CHAIN}"' in card and 'href="/criteria/#s3-5"' in card
 
 
-def test_the_service_page_shows_its_findings_and_topology_links(admin):
-    body = text(admin.get("/services/payment/"))
+def test_the_service_page_shows_its_findings_and_topology_links(as_admin):
+    body = text(as_admin.get("/services/payment/"))
     box = body[body.index('id="service-topology"'):]
     box = box[:box.index("</section>")]
     assert 'href="/topology/?focus=payment&hops=2"' in box and "Neighbourhood" in box
     assert 'href="/topology/?blast=payment"' in box and "Blast radius" in box
     assert 'href="/flows/derive/?entry=payment"' in box and "Sequence from here" in box
     assert box.count('class="finding ') == 2  # the chain and its availability
-    assert "No topology findings" in text(admin.get("/services/accounts/"))
+    assert "No topology findings" in text(as_admin.get("/services/accounts/"))
 
 
 # --- flows ---------------------------------------------------------------------------------------
 
 
-def test_the_flow_list_offers_drawing_from_an_entry_service(admin):
+def test_the_flow_list_offers_drawing_from_an_entry_service(as_admin):
     Flow.objects.create(slug="empty", name="Empty flow")
-    body = text(admin.get("/flows/"))
+    body = text(as_admin.get("/flows/"))
     assert 'action="/flows/derive/"' in body and '<option value="storefront-web">' in body
     assert 'href="/flows/empty/"' in body and 'href="/flows/new/"' in body
-    assert "This flow has no steps left" in text(admin.get("/flows/empty/"))  # its interactions were deleted
+    assert "This flow has no steps left" in text(as_admin.get("/flows/empty/"))  # its interactions were deleted
 
 
-def test_it_derives_a_sequence_from_an_entry_service(admin):
-    response = admin.get("/flows/derive/?entry=client")
+def test_it_derives_a_sequence_from_an_entry_service(as_admin):
+    response = as_admin.get("/flows/derive/?entry=client")
     assert response.status_code == 200
     body = text(response)
     assert "sequenceDiagram" in body and "title From client" in body
     assert 'href="/api/v1/diagrams/sequence/?entry=client&depth=6"' in body
     assert "mermaid.min.js" in body and "diagrams.js" in body
     assert 'href="/services/client/interactions/request/"' in body
-    assert "calls or publishes to nothing" in text(admin.get("/flows/derive/?entry=fraud-screening"))
+    assert "calls or publishes to nothing" in text(as_admin.get("/flows/derive/?entry=fraud-screening"))
 
 
 @pytest.mark.parametrize("query", ["", "entry=nope", "entry=client&depth=40", "entry=client&depth=x"])
-def test_it_refuses_a_bad_entry_with_status_400(admin, query):
-    response = admin.get("/flows/derive/?" + query)
+def test_it_refuses_a_bad_entry_with_status_400(as_admin, query):
+    response = as_admin.get("/flows/derive/?" + query)
     assert response.status_code == 400
     assert 'class="errorlist' in response.content.decode() and "sequenceDiagram" not in response.content.decode()
 
@@ -286,28 +278,28 @@ def test_writers_delete_a_flow_after_confirming(demo, client):
     assert client.get("/flows/signup/").status_code == 404
 
 
-def test_staff_may_keep_a_flow_without_a_team(admin):
-    response = admin.post("/flows/new/", {"slug": "ops", "name": "Ops", "team": "", "steps": "client/request"})
+def test_staff_may_keep_a_flow_without_a_team(as_admin):
+    response = as_admin.post("/flows/new/", {"slug": "ops", "name": "Ops", "team": "", "steps": "client/request"})
     assert response.status_code == 302
     assert Flow.objects.get(slug="ops").team is None
 
 
-def test_flow_pages_make_as_many_queries_with_more_flows(admin):
+def test_flow_pages_make_as_many_queries_with_more_flows(as_admin):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     def count(path):
-        admin.get(path)  # warm: the topology of this stamp is loaded once per process
+        as_admin.get(path)  # warm: the topology of this stamp is loaded once per process
         with CaptureQueriesContext(connection) as captured:
-            assert admin.get(path).status_code == 200
+            assert as_admin.get(path).status_code == 200
         return len(captured)
 
-    admin.post("/flows/new/", {"slug": "one", "name": "One", "team": "", "steps": "client/request"})
+    as_admin.post("/flows/new/", {"slug": "one", "name": "One", "team": "", "steps": "client/request"})
     list_one, detail_one = count("/flows/"), count("/flows/one/")
     for index in range(5):
-        admin.post("/flows/new/", {"slug": f"more-{index}", "name": "More", "team": "",
-                                   "steps": "client/request\nservice-a/query-dependency\naccounts/user-registered"})
-    admin.post("/flows/one/edit/", {"slug": "one", "name": "One", "team": "",
-                                    "steps": "client/request\nservice-a/query-dependency\norders/order-placed"})
+        as_admin.post("/flows/new/", {"slug": f"more-{index}", "name": "More", "team": "",
+                                      "steps": "client/request\nservice-a/query-dependency\naccounts/user-registered"})
+    as_admin.post("/flows/one/edit/", {"slug": "one", "name": "One", "team": "",
+                                       "steps": "client/request\nservice-a/query-dependency\norders/order-placed"})
     assert count("/flows/") == list_one
     assert count("/flows/one/") == detail_one

@@ -5,8 +5,7 @@ from django.test.utils import CaptureQueriesContext
 
 from topology.models import AuditEvent, Interaction, Service
 
-from .test_registry_api import register
-from .factories import pubsub, rest, service_doc
+from .factories import pubsub, register, rest, service_doc
 
 
 @pytest.fixture
@@ -16,18 +15,6 @@ def shop(team, other_team):
                                             pubsub("order-placed", "orders.placed", "shipping", "accounts")]),
         service_doc("accounts", team="identity"),
     )
-
-
-@pytest.fixture
-def as_maintainer(client, maintainer):
-    client.force_login(maintainer)
-    return client
-
-
-@pytest.fixture
-def as_viewer(client, viewer):
-    client.force_login(viewer)
-    return client
 
 
 PAGES = ["/", "/services/", "/services/orders/", "/services/payment/", "/interactions/",
