@@ -8,10 +8,13 @@ name (spaces, dashes, quotes, non-ASCII) comes out valid.
 """
 from dataclasses import dataclass
 
-from .graph import ASYNC, SYNC, SYNC_LABELS, Topology
+from .graph import ASYNC, SYNC, SYNC_LABELS, TeamLinks, Topology, health_counts, link_count, links_counted
 
 # Characters that would end a statement, open an entity or start a comment, as Mermaid entity codes.
 ENTITIES = str.maketrans({"#": "#35;", ";": "#59;", "%": "#37;", '"': "#quot;"})
+# Merged links a folded flowchart draws at most, strongest first (as the drawing's GROUP_EDGE_BUDGET):
+# thousands of team-to-team lines say nothing.
+FOLDED_LINKS_DRAWN = 120
 BROKER_TITLES = {"kafka": "Kafka", "rabbitmq": "RabbitMQ", "nats": "NATS", "pulsar": "Pulsar", "other": "Broker"}
 
 
@@ -107,9 +110,39 @@ def _publish(step: Step, people: _Participants) -> list[str]:
 
 def flowchart(topology: Topology, *, direction: str = "LR") -> str:
     """A flowchart of services grouped by team: sync calls solid, async ones dotted via their channel."""
-    ids = {name: f"n{index}" for index, name in enumerate(sorted(topology.nodes), start=1)}
-    lines = [f"flowchart {direction}"]
-    teams: dict[str, list[str]] = {}
+    ids = _service_ids(topology)
+    return _chart(direction, _service_lines(topology, ids) + _flow_edges(topology, ids))
+
+
+def folded_flowchart(topology: Topology, *, keep: str | None = None, most: int = FOLDED_LINKS_DRAWN,
+                     direction: str = "LR") -> tuple[str, int]:
+    """A large topology folded as its drawing folds it: every team but `keep` is one node (its number
+    of services, how many are down or degraded), `keep`'s services are drawn one by one with their
+    links; the links to or from a folded team are merged per kind and counted, the `most` strongest
+    (most links, then most mismatched) drawn. Returns the text and how many merged links were left out."""
+    kept = Topology(nodes={name: node for name, node in topology.nodes.items() if keep and node.team == keep})
+    kept.links = [link for link in topology.links if link.source in kept.nodes and link.target in kept.nodes]
+    folds = _folds(topology, kept)
+    places = {name: name if name in kept.nodes else _fold_key(node.team) for name, node in topology.nodes.items()}
+    merged = _merged(topology, places)
+    drawn = sorted(merged.items(), key=lambda item: (-item[1].count, -item[1].mismatched, item[0]))[:most]
+    ids = _service_ids(kept) | {key: f"g{index}" for index, key in enumerate(folds, start=1)}
+    lines = _service_lines(kept, ids) + [f"    {ids[key]}{shape}" for key, shape in folds.items()]
+    lines += _flow_edges(kept, ids) + [_merged_edge(key, found, ids) for key, found in sorted(drawn)]
+    return _chart(direction, lines), len(merged) - len(drawn)
+
+
+def _chart(direction: str, lines: list[str]) -> str:
+    return "\n".join([f"flowchart {direction}", *lines]) + "\n"
+
+
+def _service_ids(topology: Topology) -> dict[str, str]:
+    return {name: f"n{index}" for index, name in enumerate(sorted(topology.nodes), start=1)}
+
+
+def _service_lines(topology: Topology, ids: dict[str, str]) -> list[str]:
+    """Each service a node, in a subgraph per team; placeholders (rounded) outside any."""
+    lines, teams = [], {}
     for name, node in sorted(topology.nodes.items()):
         teams.setdefault(node.team or "", []).append(name)
     for index, (team, names) in enumerate(sorted(teams.items()), start=1):
@@ -118,8 +151,42 @@ def flowchart(topology: Topology, *, direction: str = "LR") -> str:
             lines += [f'    subgraph t{index}["{text(team)}"]', *[f"        {shape}" for shape in shapes], "    end"]
         else:
             lines += [f"    {shape}" for shape in shapes]
-    lines += _flow_edges(topology, ids)
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _fold_key(team: str | None) -> str:
+    return f"\0team:{team or ''}"
+
+
+def _folds(topology: Topology, kept: Topology) -> dict[str, str]:
+    """fold key -> the node shape of each folded team (placeholders first): its size and unwell services."""
+    healths: dict[str, list[str]] = {}
+    for name, node in sorted(topology.nodes.items(), key=lambda item: (item[1].team or "", item[0])):
+        if name not in kept.nodes:
+            healths.setdefault(node.team or "", []).append(node.health)
+    return {_fold_key(team): _fold_shape(team, found) for team, found in healths.items()}
+
+
+def _fold_shape(team: str, healths: list[str]) -> str:
+    unwell = "".join(f" · {count} {state}" for state, count in health_counts(healths).items())
+    label = text(f"{team or 'placeholders'} · {len(healths)} service{'' if len(healths) == 1 else 's'}{unwell}")
+    return f'["{label}"]' if team else f'(["{label}"])'
+
+
+def _merged(topology: Topology, places: dict[str, str]) -> dict[tuple[str, str, str], TeamLinks]:
+    """The links with an end in a folded team, per (drawn source, drawn target, kind)."""
+    found: dict = {}
+    for link in topology.links:
+        source, target = places[link.source], places[link.target]
+        if source != target and (source, target) != (link.source, link.target):
+            link_count(found, (source, target, link.kind), link)
+    return links_counted(found)
+
+
+def _merged_edge(key: tuple[str, str, str], found: TeamLinks, ids: dict[str, str]) -> str:
+    source, target, kind = key
+    label = f"{found.count} {kind}" + (f", {found.mismatched} mismatched" if found.mismatched else "")
+    return f'    {ids[source]} {"-->" if kind == "sync" else "-.->"}|"{text(label)}"| {ids[target]}'
 
 
 def _flow_edges(topology: Topology, ids: dict[str, str]) -> list[str]:

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "topology",
     "probes",
     "decisions",
+    "reports",
     "dashboard",
 ]
 
@@ -298,6 +299,7 @@ CELERY_BEAT_SCHEDULE = {
     "probes-dispatch": {"task": "topology.tasks.probes_dispatch", "schedule": 1.0},
     "probes-rollup": {"task": "topology.tasks.probe_rollups_update", "schedule": 60.0},
     "probes-retention": {"task": "topology.tasks.probe_retention_apply", "schedule": 3600.0},
+    "reports-retention": {"task": "reports.tasks.report_retention_apply", "schedule": 3600.0},
 }
 # A worker is shown as alive while its last heartbeat is younger than this.
 WORKER_HEARTBEAT_STALE_SECONDS = 120
@@ -319,6 +321,13 @@ def env_networks(name: str) -> list[str]:
 PROBE_ALLOWED_NETWORKS = env_networks("PROBE_ALLOWED_NETWORKS")
 PROBE_DENIED_NETWORKS = env_networks("PROBE_DENIED_NETWORKS")
 # The locations probes may name; each has a Celery queue probes.<location> that workers there consume.
+# PDF reports (reports/): rendered by headless Chromium in a Celery worker.
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "").strip() or "/usr/bin/chromium"
+REPORT_RENDER_SECONDS = env_int("REPORT_RENDER_SECONDS", 120, minimum=5)  # one rendering, at most
+REPORT_QUEUE_SECONDS = env_int("REPORT_QUEUE_SECONDS", 300, minimum=5)  # a report no worker took by then fails
+REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 30, minimum=1)  # PDFs older than this are removed
+REPORT_QUEUE = os.environ.get("REPORT_QUEUE", "").strip() or "celery"  # workers with Chromium consume it
+
 PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", ["default"])
 PROBE_CA_BUNDLE = os.environ.get("PROBE_CA_BUNDLE", "")  # extra CAs for HTTPS/gRPC probes (a PEM file)
 PROBE_CONCURRENCY = env_int("PROBE_CONCURRENCY", 256, minimum=1)

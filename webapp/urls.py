@@ -14,6 +14,8 @@ urlpatterns = [
     path("api/v1/", include("probes.api.urls")),
     path("api/v1/", include("decisions.api.urls")),
     path("api/v1/", include("decisions.api.rule_urls")),
+    path("api/v1/", include("reports.api.madr_urls")),
+    path("api/v1/", include("reports.api.export_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("decisions.rule_page_urls")),
