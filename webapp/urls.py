@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/v1/", include("decisions.api.rule_urls")),
     path("api/v1/", include("reports.api.madr_urls")),
     path("api/v1/", include("reports.api.export_urls")),
+    path("api/v1/", include("reports.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("decisions.rule_page_urls")),
@@ -24,4 +25,5 @@ urlpatterns = [
     path("", include("topology.urls")),
     path("", include("topology.page_urls")),
     path("", include("probes.urls")),
+    path("", include("reports.urls")),
 ]

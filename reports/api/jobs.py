@@ -1,0 +1,69 @@
+"""Report API: ask for a PDF report of a scope (202 with the job), follow it, list past ones, download."""
+from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from topology.authentication import api_actor
+
+from ..choices import ReportStatus
+from ..job_selectors import report_content, report_queryset
+from ..scopes import scope_from_body
+from ..services import report_request
+from .serializers import ReportRequestSerializer, ReportSerializer
+
+
+class NotReady(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "not_ready"
+
+
+class Pruned(exceptions.APIException):
+    status_code = status.HTTP_410_GONE
+    default_code = "pruned"
+
+
+class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """PDF architecture reports. Every signed-in user and every team token may read the registry, so
+    each may ask for, follow and download reports of any scope."""
+
+    serializer_class = ReportSerializer
+
+    def get_queryset(self):
+        return report_queryset()
+
+    @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
+    def create(self, request):
+        """Queue a report of the whole system, a team, or a service with its neighbours; poll `url`
+        until `status` is done (then fetch `download`) or failed (then read `error`)."""
+        if not isinstance(request.data, dict):
+            raise exceptions.ValidationError({"non_field_errors": "the body must be a JSON object"})
+        report = report_request(actor=api_actor(request), scope=scope_from_body(request.data))
+        return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
+                              409: OpenApiResponse(description="not done yet, or failed"),
+                              410: OpenApiResponse(description="removed by retention")})
+    @action(detail=True, methods=["get"])
+    def download(self, request, pk=None):
+        """The PDF of a finished report."""
+        report = self.get_object()
+        if report.pruned_at:
+            raise Pruned(f"report {report.pk} was removed after REPORT_RETENTION_DAYS; ask for a new one")
+        content = report_content(report=report) if report.status == ReportStatus.DONE else None
+        if content is None:
+            raise NotReady(f"report {report.pk} is {report.status}; download it once its status is done")
+        return pdf_response(content, report_id=report.pk)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, HttpResponse) and not isinstance(response, Response):
+            return response  # the PDF: not for content negotiation
+        return super().finalize_response(request, response, *args, **kwargs)
+
+
+def pdf_response(content: bytes, *, report_id: int) -> HttpResponse:
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="switchboard-report-{report_id}.pdf"'
+    return response
