@@ -171,3 +171,14 @@ def page(browser, live_server):
     yield page
     context.close()
     assert not problems, problems
+
+
+@pytest.fixture
+def report_worker(transactional_db, settings):
+    """A real Celery worker on a queue of this test run's own, which the reports are sent to."""
+    from tests.celery_helpers import worker_start, worker_stop
+
+    settings.REPORT_QUEUE = f"reports.t{os.getpid()}"
+    process = worker_start(queue=settings.REPORT_QUEUE, name=f"report-worker-{os.getpid()}")
+    yield process
+    worker_stop(process)

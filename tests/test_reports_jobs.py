@@ -7,6 +7,7 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
+from django.contrib.auth.models import User
 from django.core.management import call_command
 from django.utils import timezone
 from kombu.exceptions import OperationalError
@@ -18,7 +19,6 @@ from reports.job_selectors import report_state
 from reports.models import Report, ReportFile
 from reports.pdf import PdfError, heading_pages, pdf_print
 from reports.scopes import ReportScope
-from tests.celery_helpers import worker_start, worker_stop
 from topology.render import drawings_forget
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils (make test installs it)")
@@ -37,7 +37,8 @@ def rendered(scope: ReportScope = ReportScope()) -> Report:
     return report
 
 
-def test_it_renders_the_demo_report_with_every_chapter(demo, tmp_path):
+def test_it_renders_the_demo_report_with_every_chapter(demo, tmp_path, monkeypatch):
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)  # as in a worker: Playwright's loop is no excuse
     report = rendered()
     assert report.status == "done", report.error
     content = bytes(ReportFile.objects.get(report=report).content)
@@ -125,7 +126,7 @@ def test_it_prunes_old_pdfs_and_keeps_the_record(demo, settings):
     report.refresh_from_db()
     assert report.pruned_at and not ReportFile.objects.filter(report=report).exists()
     client = APIClient()
-    client.force_login(__import__("django.contrib.auth.models", fromlist=["User"]).User.objects.get(username="admin"))
+    client.force_login(User.objects.get(username="admin"))
     response = client.get(f"/api/v1/reports/{report.pk}/download/")
     assert response.status_code == 410 and "removed" in response.json()["detail"]
 
@@ -199,7 +200,6 @@ def test_it_downloads_a_finished_report(admin):
 def test_it_asks_for_a_report_on_the_page_and_shows_its_progress(admin, client, monkeypatch,
                                                                  django_capture_on_commit_callbacks):
     from celery import current_app
-    from django.contrib.auth.models import User
 
     monkeypatch.setattr(current_app.tasks[services.RENDER_TASK], "apply_async", lambda *args, **kwargs: None)
     client.force_login(User.objects.get(username="maria"))
@@ -215,8 +215,6 @@ def test_it_asks_for_a_report_on_the_page_and_shows_its_progress(admin, client, 
 
 
 def test_it_puts_a_bad_scope_back_on_the_form(admin, client):
-    from django.contrib.auth.models import User
-
     client.force_login(User.objects.get(username="maria"))
     response = client.post("/reports/new/", {"scope": "service", "service": "no-such-service", "hops": "1"})
     assert response.status_code == 422 and "no service named" in response.content.decode()
@@ -224,8 +222,6 @@ def test_it_puts_a_bad_scope_back_on_the_form(admin, client):
 
 
 def test_it_shows_the_report_as_a_page(admin, client):
-    from django.contrib.auth.models import User
-
     client.force_login(User.objects.get(username="maria"))
     page = client.get("/reports/preview/?team=commerce").content.decode()
     assert "Team commerce" in page and "/static/js/report.js" in page and "<svg" in page
@@ -233,14 +229,6 @@ def test_it_shows_the_report_as_a_page(admin, client):
 
 
 # --- a real worker --------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def report_worker(transactional_db, settings):
-    settings.REPORT_QUEUE = f"reports.t{__import__('os').getpid()}"
-    process = worker_start(queue=settings.REPORT_QUEUE, name=f"report-worker-{__import__('os').getpid()}")
-    yield process
-    worker_stop(process)
 
 
 def test_it_renders_a_report_in_a_real_worker(report_worker, settings, tmp_path):
