@@ -41,6 +41,7 @@ def register() -> None:
     registered.assessor = Assessor(
         begin=RulesetAssessment, columns=recommendation_fields, summary=recommendation_summary,
         expanded=recommendation_expand, settled_links=accepted_override_links, settled_prefetch=overrides_prefetch)
-    registered.stamp_registry[:] = [(Decision, "updated_at")]
+    if (Decision, "updated_at") not in registered.stamp_registry:
+        registered.stamp_registry.append((Decision, "updated_at"))
     if interaction_page not in registered.interaction_page:
         registered.interaction_page.append(interaction_page)

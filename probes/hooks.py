@@ -22,6 +22,8 @@ def register() -> None:
                                           unredacted=probe_unredacted, synced=services.probes_sync)
     registered.health = Health(of_services=selectors.service_health_map, uptime=selectors.service_uptime_map,
                                unwell=selectors.services_unwell)
-    registered.stamp_live[:] = [(ProbeStatus, "since"), (RollupMark, "through")]
+    for part in ((ProbeStatus, "since"), (RollupMark, "through")):
+        if part not in registered.stamp_live:
+            registered.stamp_live.append(part)
     if service_page not in registered.service_page:
         registered.service_page.append(service_page)

@@ -20,7 +20,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # Modules that must stay plain Python: a trailing slash names a package. The first three are the
 # small shared vocabulary the cores read (severities, input checks, the interaction criteria).
 PURE_CORES = ("core/severity.py", "core/inputs.py", "topology/criteria.py", "decisions/rules/", "topology/graph.py",
-              "topology/mermaid.py", "topology/rendering.py", "probes/engine/", "reports/madr.py", "reports/bundle.py")
+              "topology/mermaid.py", "topology/rendering.py", "probes/engine/", "reports/madr.py", "reports/bundle.py",
+              "imports/catalog.py", "imports/backstage.py", "imports/asyncapi.py", "imports/dependencies.py",
+              "imports/drift.py")
 FRAMEWORKS = frozenset({"django", "rest_framework", "celery", "django_filters", "drf_spectacular"})
 
 

@@ -266,9 +266,10 @@ def arrow(names) -> str:
 # --- findings ----------------------------------------------------------------------------------
 
 
-def findings(topology: Topology) -> list[Finding]:
+def findings(topology: Topology, *, more: tuple[Finding, ...] = ()) -> list[Finding]:
+    """What the graph shows, worst first; `more` are findings of other sources (drift) ranked with them."""
     found = [*_chain_findings(topology), *_cycle_findings(topology), *_fan_out_findings(topology),
-             *_mesh_findings(topology), *_fan_in_findings(topology)]
+             *_mesh_findings(topology), *_fan_in_findings(topology), *more]
     return sorted(found, key=lambda f: (SEVERITY_ORDER[f.severity], f.kind, f.services))
 
 

@@ -92,7 +92,8 @@ def findings_current() -> list:
     stamp, topology = topology_current()
     if stamp not in _findings:
         _findings.clear()
-        _findings[stamp] = graph.findings(topology)
+        more = tuple(finding for provider in registered.findings for finding in provider(topology))
+        _findings[stamp] = graph.findings(topology, more=more)
     return _findings[stamp]
 
 

@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "probes",
     "decisions",
     "reports",
+    "imports",
     "dashboard",
 ]
 

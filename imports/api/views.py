@@ -1,0 +1,71 @@
+"""Import API: observed dependencies from a tracing system's export, and the drift they show."""
+from django.conf import settings
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from core.errors import Invalid
+from topology.api.views import PayloadTooLarge, query_flag, read_body
+from topology.authentication import api_actor
+
+from ..dependencies import dependencies_parse
+from ..drift import STATUSES
+from ..selectors import drift_current, snapshot_current
+from ..services import dependencies_import, snapshot_dict
+
+MULTIPART = "multipart/form-data"
+
+
+def upload_text(request, *, limit: int) -> str:
+    """The uploaded document: the request body, or the multipart field `file`; at most `limit` bytes."""
+    if request.content_type.startswith(MULTIPART):
+        upload = request.FILES.get("file")
+        if upload is None:
+            raise exceptions.ValidationError({"file": "send the document as the multipart field 'file'"})
+        if upload.size > limit:
+            raise PayloadTooLarge(f"the file is {upload.size} bytes; the limit is {limit} bytes")
+        raw = upload.read()
+    else:
+        raw = read_body(request, limit=limit)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise exceptions.ValidationError({"file": "the document must be UTF-8 text"}) from None
+
+
+class DependenciesImportView(APIView):
+    """Observed calls between services from a Jaeger dependencies export ([{parent, child, callCount}])
+    or Zipkin dependency links ([{parent, child, callCount, errorCount}]), optionally wrapped as
+    {"start", "end", "links"}. The newest import is what drift compares the registry with; the same
+    export again changes nothing (200). `?dry_run=true` shows the drift it would show and writes nothing."""
+
+    @extend_schema(request={"application/json": OpenApiTypes.OBJECT, MULTIPART: OpenApiTypes.BINARY},
+                   parameters=[OpenApiParameter("dry_run", bool)], responses={200: dict, 201: dict},
+                   operation_id="imports_dependencies")
+    def post(self, request):
+        found = dependencies_parse(upload_text(request, limit=settings.REGISTRATION_MAX_BYTES))
+        if found.errors:
+            raise Invalid(list(found.errors))
+        report = dependencies_import(actor=api_actor(request), found=found, dry_run=query_flag(request, "dry_run"))
+        return Response(report, status=status.HTTP_201_CREATED if report["created"] else status.HTTP_200_OK)
+
+
+class DriftView(APIView):
+    """The declared topology against the newest observed dependencies: undeclared (observed, with call
+    counts), unobserved (declared, source traced, never called), untraced (the source is not in the
+    export) and matched pairs."""
+
+    @extend_schema(parameters=[OpenApiParameter("status", str, enum=list(STATUSES)), OpenApiParameter("service", str)],
+                   responses={200: dict}, operation_id="drift_retrieve")
+    def get(self, request):
+        wanted, service = request.query_params.get("status"), request.query_params.get("service")
+        if wanted and wanted not in STATUSES:
+            raise exceptions.ValidationError({"status": f"must be one of {', '.join(STATUSES)}"})
+        snapshot = snapshot_current()
+        drift = drift_current(snapshot=snapshot) if snapshot else None
+        rows = [row for row in (drift.rows if drift else ()) if (not wanted or row.status == wanted)
+                and (not service or service in (row.source, row.target))]
+        return Response({"snapshot": snapshot_dict(snapshot) if snapshot else None,
+                         "counts": drift.counts if drift else {}, "results": [row.as_dict() for row in rows]})

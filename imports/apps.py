@@ -1,0 +1,11 @@
+from django.apps import AppConfig
+
+
+class ImportsConfig(AppConfig):
+    name = "imports"
+    verbose_name = "Imports"
+
+    def ready(self) -> None:
+        from . import hooks  # noqa: F401  (drift becomes topology findings)
+
+        hooks.register()

@@ -1,0 +1,7 @@
+"""Named constants of the imports app."""
+from django.db import models
+
+
+class DependencyFormat(models.TextChoices):
+    JAEGER = "jaeger", "Jaeger dependencies"
+    ZIPKIN = "zipkin", "Zipkin dependency links"

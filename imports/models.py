@@ -1,0 +1,42 @@
+"""Observed dependencies: each import of a tracing system's dependency export is kept as a snapshot of
+the calls it saw between services, and drift compares the newest one with the declared topology."""
+from django.conf import settings
+from django.db import models
+
+from core.choices import Via
+
+from .choices import DependencyFormat
+
+
+class DependencySnapshot(models.Model):
+    """One imported dependency export, and the time window it covers (when it says)."""
+
+    format = models.CharField(max_length=10, choices=DependencyFormat.choices)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    digest = models.CharField(max_length=64, db_index=True, help_text="SHA-256 of the links and the window.")
+    links = models.PositiveIntegerField(help_text="How many service pairs it observed.")
+    imported_by = models.CharField(max_length=200)
+    imported_via = models.CharField(max_length=10, choices=Via.choices)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_format_display()} of {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ObservedLink(models.Model):
+    """Calls tracing saw from one service (parent) to another (child), as normalised service names."""
+
+    snapshot = models.ForeignKey(DependencySnapshot, on_delete=models.CASCADE, related_name="observed")
+    parent = models.CharField(max_length=200)
+    child = models.CharField(max_length=200)
+    calls = models.BigIntegerField()
+    errors = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["snapshot", "parent", "child"]
+        constraints = [models.UniqueConstraint(fields=["snapshot", "parent", "child"], name="observedlink_unique_pair")]

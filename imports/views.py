@@ -1,0 +1,95 @@
+"""The drift page: the declared topology against the newest observed dependencies, and the upload of a
+new dependency export (preview what it shows, then confirm)."""
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from core.errors import Forbidden
+from topology.authentication import ui_actor
+
+from .dependencies import dependencies_parse
+from .drift import MATCHED, UNDECLARED, UNOBSERVED, UNTRACED
+from .selectors import drift_current, snapshot_current, snapshot_list
+from .services import dependencies_import, importer_require
+
+PREVIEW_SECONDS = 600  # how long an uploaded export waits for its confirmation
+SECTIONS = ((UNDECLARED, "Observed but not declared", "Calls tracing saw that no interaction declares."),
+            (UNOBSERVED, "Declared but never observed", "Their source is traced, yet these links saw no call."),
+            (UNTRACED, "Not covered by tracing", "Their source does not appear in the export at all."),
+            (MATCHED, "Declared and observed", "The registry and tracing agree."))
+
+
+def _page(request, *, status: int = 200, **extra):
+    snapshot = snapshot_current()
+    drift = drift_current(snapshot=snapshot) if snapshot else None
+    sections = [{"status": key, "title": title, "help": text, "rows": drift.of(key)} for key, title, text in SECTIONS] \
+        if drift else []
+    return render(request, "imports/drift.html", {
+        "snapshot": snapshot, "drift": drift, "sections": sections, "history": snapshot_list()[:10],
+        "can_import": _may_import(request), **extra}, status=status)
+
+
+def _may_import(request) -> bool:
+    try:
+        importer_require(ui_actor(request))
+    except Forbidden:
+        return False
+    return True
+
+
+@login_required
+def drift_page(request):
+    return _page(request)
+
+
+def _uploaded_text(request) -> tuple[str | None, str]:
+    """(text, problem): the uploaded file as UTF-8 text, or why there is none."""
+    upload = request.FILES.get("file")
+    if upload is None:
+        return None, "Choose a dependency export to upload."
+    if upload.size > settings.REGISTRATION_MAX_BYTES:
+        return None, f"The file is {upload.size} bytes; the limit is {settings.REGISTRATION_MAX_BYTES} bytes."
+    try:
+        return upload.read().decode("utf-8"), ""
+    except UnicodeDecodeError:
+        return None, "The file is not UTF-8 text."
+
+
+@login_required
+@require_POST
+def drift_preview(request):
+    """What the uploaded export would show, before anything is stored."""
+    if not _may_import(request):
+        raise PermissionDenied("Only administrators and team maintainers import observed dependencies.")
+    text, problem = _uploaded_text(request)
+    found = dependencies_parse(text) if text is not None else None
+    if found is None or found.errors:
+        errors = list(found.errors) if found else [{"pointer": "file", "message": problem}]
+        return _page(request, status=422, upload_errors=errors)
+    key = uuid.uuid4().hex
+    cache.set(f"imports:dependencies:{key}", text, PREVIEW_SECONDS)
+    report = dependencies_import(actor=ui_actor(request), found=found, dry_run=True)
+    return _page(request, preview=report, preview_key=key, preview_name=request.FILES["file"].name)
+
+
+@login_required
+@require_POST
+def drift_confirm(request):
+    text = cache.get(f"imports:dependencies:{request.POST.get('key', '')}")
+    if text is None:
+        messages.error(request, "That preview has expired; upload the export again.")
+        return redirect("drift")
+    try:
+        report = dependencies_import(actor=ui_actor(request), found=dependencies_parse(text))
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    cache.delete(f"imports:dependencies:{request.POST['key']}")
+    messages.success(request, "Imported: drift now compares with this export." if report["created"]
+                     else "Nothing changed: this export is the one imported last.")
+    return redirect("drift")
