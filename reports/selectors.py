@@ -302,16 +302,20 @@ def _diagram(topology: Topology, scope: ReportScope) -> TopologyDiagram:
     one node, but the scope's own team (a service's, for a service)."""
     shown = view_select(topology, scope_view(scope))
     size = len(shown.nodes)
-    if size <= COLLAPSE_OVER:
-        return TopologyDiagram(mermaid=mermaid.flowchart(shown), collapsed=False, services=size, note="")
+    whole = mermaid.flowchart(shown) if size <= COLLAPSE_OVER else ""
+    if whole and mermaid.edge_count(whole) <= mermaid.EDGES_MAX:
+        return TopologyDiagram(mermaid=whole, collapsed=False, services=size, note="")
     keep = scope.team or topology.team_of(scope.service)
     text, hidden = mermaid.folded_flowchart(shown, keep=keep)
-    return TopologyDiagram(mermaid=text, collapsed=True, services=size, note=_folded_note(size, keep, hidden))
+    return TopologyDiagram(mermaid=text, collapsed=True, services=size,
+                           note=_folded_note(size, keep, hidden, edges=mermaid.edge_count(whole)))
 
 
-def _folded_note(size: int, keep: str | None, hidden: int) -> str:
+def _folded_note(size: int, keep: str | None, hidden: int, *, edges: int = 0) -> str:
     opened = f"but {keep}, whose services are drawn one by one, " if keep else ""
-    note = (f"{size} services, more than {COLLAPSE_OVER}: each team {opened}is drawn as one node with its number of "
+    why = (f"{edges} lines, more than Mermaid draws ({mermaid.EDGES_MAX})" if edges
+           else f"{size} services, more than {COLLAPSE_OVER}")
+    note = (f"{why}: each team {opened}is drawn as one node with its number of "
             "services, and each line to or from it counts the interactions it stands for")
     if hidden:
         note += f"; the {hidden} weakest of these lines are left out"

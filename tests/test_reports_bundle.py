@@ -450,3 +450,19 @@ def test_it_asks_for_authentication(demo, url):
     response = APIClient().get(url)
     assert response.status_code == 401
     assert APIClient(HTTP_AUTHORIZATION="Bearer not-a-token").get(url).status_code == 401
+
+
+def test_it_folds_a_flowchart_with_more_lines_than_mermaid_draws():
+    from reports.selectors import _diagram
+    from topology import mermaid
+    from topology.graph import Link, Node, Topology
+
+    names = [f"s{index:03}" for index in range(100)]
+    nodes = {name: Node(name=name, team=f"team-{index % 4}") for index, name in enumerate(names)}
+    links = [Link(source=a, target=b, interaction=f"to-{b}", style="rest")
+             for index, a in enumerate(names) for b in names[index + 1:index + 7]]
+    small = _diagram(Topology(nodes=nodes, links=links[:400]), ReportScope())
+    large = _diagram(Topology(nodes=nodes, links=links), ReportScope())
+    assert not small.collapsed and mermaid.edge_count(small.mermaid) == 400
+    assert large.collapsed and mermaid.edge_count(large.mermaid) <= mermaid.EDGES_MAX
+    assert large.note.startswith(f"{len(links)} lines, more than Mermaid draws (500): each team is drawn as one node")

@@ -108,6 +108,14 @@ def _publish(step: Step, people: _Participants) -> list[str]:
     return lines
 
 
+EDGES_MAX = 500  # Mermaid's default maxEdges: GitHub and GitLab refuse a flowchart with more
+
+
+def edge_count(chart: str) -> int:
+    """How many lines (edges) a flowchart's text draws."""
+    return sum(1 for line in chart.splitlines() if "-->" in line or "-.->" in line)
+
+
 def flowchart(topology: Topology, *, direction: str = "LR") -> str:
     """A flowchart of services grouped by team: sync calls solid, async ones dotted via their channel."""
     ids = _service_ids(topology)
