@@ -22,6 +22,8 @@ from .scopes import ReportScope, scope_view
 from .selectors import ProbeRow, ReportData
 
 CHARTED_PROBES = 8  # latency charts: the probes in the worst state first
+TABLE_ROWS = 300  # rows of the services and recommendation tables; the Markdown export and the API have all
+EXPLAINED = 40  # mismatches explained one by one, worst first
 STATE_RANK = {"down": 0, "degraded": 1, "up": 2, "": 3}
 ASSETS = {"css": "css/report.css", "mermaid": "vendor/mermaid/mermaid.min.js",
           "plotly": "vendor/plotly/plotly.min.js", "script": "js/report.js"}
@@ -43,8 +45,17 @@ def report_html(*, report: Report | None, data: ReportData, for_print: bool, req
         "data": data, "report": report, "requested_by": report.requested_by if report else requested_by,
         "assets": _assets(for_print), "topology_svg": _topology_svg(data.scope), "charts": _charts(data.probes),
         "records": decision_records(numbers=[row.number for row in data.decisions]), "chapters": CHAPTERS,
-        "for_print": for_print,
+        "for_print": for_print, **_shown(data),
     })
+
+
+def _shown(data: ReportData) -> dict:
+    """What the tables show of a large scope, and how much they leave out."""
+    mismatched = [row for row in data.interactions if row.mismatch]
+    return {"services": data.services[:TABLE_ROWS], "services_left": max(0, len(data.services) - TABLE_ROWS),
+            "interactions": data.interactions[:TABLE_ROWS],
+            "interactions_left": max(0, len(data.interactions) - TABLE_ROWS),
+            "explained": mismatched[:EXPLAINED], "explained_left": max(0, len(mismatched) - EXPLAINED)}
 
 
 def _assets(for_print: bool) -> dict[str, str]:
