@@ -257,7 +257,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"StyleEnum": "topology.choices.Style"},
+    "ENUM_NAME_OVERRIDES": {"StyleEnum": "topology.choices.Style", "ViaEnum": "core.choices.Via"},
 }
 
 
