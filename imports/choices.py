@@ -5,3 +5,8 @@ from django.db import models
 class DependencyFormat(models.TextChoices):
     JAEGER = "jaeger", "Jaeger dependencies"
     ZIPKIN = "zipkin", "Zipkin dependency links"
+
+
+class SourceKind(models.TextChoices):
+    BACKSTAGE = "backstage", "Backstage catalog"
+    ASYNCAPI = "asyncapi", "AsyncAPI documents"

@@ -5,7 +5,7 @@ from django.db import models
 
 from core.choices import Via
 
-from .choices import DependencyFormat
+from .choices import DependencyFormat, SourceKind
 
 
 class DependencySnapshot(models.Model):
@@ -40,3 +40,35 @@ class ObservedLink(models.Model):
     class Meta:
         ordering = ["snapshot", "parent", "child"]
         constraints = [models.UniqueConstraint(fields=["snapshot", "parent", "child"], name="observedlink_unique_pair")]
+
+
+class ImportSource(models.Model):
+    """A document (or set of documents) imported into the registry, by kind and name: what a newer
+    version of it replaces is exactly what it created before."""
+
+    kind = models.CharField(max_length=10, choices=SourceKind.choices)
+    name = models.CharField(max_length=200, help_text="The file or the name given with ?source=.")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the last imported content.")
+    imported_by = models.CharField(max_length=200)
+    imported_via = models.CharField(max_length=10, choices=Via.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [models.UniqueConstraint(fields=["kind", "name"], name="importsource_unique_kind_name")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.name}"
+
+
+class ImportedObject(models.Model):
+    """A service (interaction "") or an interaction that an import source created and owns."""
+
+    source = models.ForeignKey(ImportSource, on_delete=models.CASCADE, related_name="owned")
+    service = models.CharField(max_length=63)
+    interaction = models.CharField(max_length=63, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "service", "interaction"],
+                                               name="importedobject_unique")]

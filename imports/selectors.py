@@ -1,12 +1,12 @@
 """Reads for drift: the newest dependency snapshot, and the declared links it is compared with."""
 from collections import defaultdict
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 
 from topology.models import InteractionTarget
 
 from .drift import Drift, Pair, drift_compare
-from .models import DependencySnapshot, ObservedLink
+from .models import DependencySnapshot, ImportSource, ObservedLink
 
 
 def snapshot_current() -> DependencySnapshot | None:
@@ -38,3 +38,8 @@ def drift_current(*, snapshot: DependencySnapshot | None = None) -> Drift | None
     if snapshot is None:
         return None
     return drift_compare(declared=declared_pairs(), observed=observed_pairs(snapshot=snapshot))
+
+
+def import_sources() -> QuerySet[ImportSource]:
+    """Import sources with how many services and interactions each owns."""
+    return ImportSource.objects.annotate(owned_count=Count("owned")).order_by("-updated_at")

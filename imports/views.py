@@ -10,12 +10,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import Forbidden
+from core.errors import Forbidden, Invalid
 from topology.authentication import ui_actor
+from topology.selectors import team_list
 
+from .catalog_services import catalog_import, catalog_parse, documents_joined
+from .choices import SourceKind
 from .dependencies import dependencies_parse
 from .drift import MATCHED, UNDECLARED, UNOBSERVED, UNTRACED
-from .selectors import drift_current, snapshot_current, snapshot_list
+from .selectors import drift_current, import_sources, snapshot_current, snapshot_list
 from .services import dependencies_import, importer_require
 
 PREVIEW_SECONDS = 600  # how long an uploaded export waits for its confirmation
@@ -93,3 +96,73 @@ def drift_confirm(request):
     messages.success(request, "Imported: drift now compares with this export." if report["created"]
                      else "Nothing changed: this export is the one imported last.")
     return redirect("drift")
+
+
+# --- catalog imports (Backstage, AsyncAPI) -------------------------------------------------------
+
+@login_required
+def import_page(request):
+    return _import_page(request)
+
+
+def _import_page(request, *, status: int = 200, **extra):
+    return render(request, "imports/import_page.html", {
+        "sources": import_sources(), "teams": team_list(), "kinds": SourceKind.choices, **extra}, status=status)
+
+
+def _uploads(request) -> tuple[list[tuple[str, str]], str]:
+    """(name, text) of each uploaded file, or why there are none."""
+    files = request.FILES.getlist("file")
+    if not files:
+        return [], "Choose one or more files to import."
+    if sum(upload.size for upload in files) > settings.REGISTRATION_MAX_BYTES:
+        return [], f"The files are larger than the limit of {settings.REGISTRATION_MAX_BYTES} bytes together."
+    try:
+        return [(upload.name, upload.read().decode("utf-8")) for upload in files], ""
+    except UnicodeDecodeError:
+        return [], "Every file must be UTF-8 text."
+
+
+@login_required
+@require_POST
+def import_preview(request):
+    """What the uploaded documents would change, through a dry run of the registration path."""
+    kind, team = request.POST.get("kind", ""), request.POST.get("team") or None
+    documents, problem = _uploads(request)
+    if kind not in SourceKind.values or problem:
+        return _import_page(request, status=422, errors=[{"pointer": "file", "message": problem or "Choose a kind."}])
+    name = (request.POST.get("source") or documents[0][0])[:200]
+    preview = _catalog_apply(request, kind=kind, name=name, documents=documents, team=team, dry_run=True)
+    if "errors" in preview:
+        return _import_page(request, status=422, **preview)
+    key = uuid.uuid4().hex
+    cache.set(f"imports:catalog:{key}", {"kind": kind, "team": team, "name": name, "documents": documents},
+              PREVIEW_SECONDS)
+    return _import_page(request, preview=preview["report"], preview_key=key, preview_name=name)
+
+
+def _catalog_apply(request, *, kind: str, name: str, documents, team, dry_run: bool) -> dict:
+    """{"report": ...} or {"errors": [...]} (refusals of the documents or of the registry, with pointers)."""
+    try:
+        return {"report": catalog_import(actor=ui_actor(request), kind=kind, name=name,
+                                         content=documents_joined(documents),
+                                         result=catalog_parse(kind=kind, documents=documents, team=team),
+                                         dry_run=dry_run)}
+    except (Invalid, Forbidden) as exc:
+        return {"errors": exc.errors}
+
+
+@login_required
+@require_POST
+def import_confirm(request):
+    stashed = cache.get(f"imports:catalog:{request.POST.get('key', '')}")
+    if stashed is None:
+        messages.error(request, "That preview has expired; upload the files again.")
+        return redirect("import-page")
+    applied = _catalog_apply(request, dry_run=False, **stashed)
+    if "errors" in applied:
+        return _import_page(request, status=422, **applied)
+    cache.delete(f"imports:catalog:{request.POST['key']}")
+    messages.success(request, "Nothing changed: these documents were imported already." if applied["report"]["unchanged"]
+                     else f"Imported {stashed['name']}.")
+    return redirect("import-page")

@@ -10,6 +10,7 @@ from core.errors import Invalid
 from topology.api.views import PayloadTooLarge, query_flag, read_body
 from topology.authentication import api_actor
 
+from ..catalog_services import catalog_import, catalog_parse, documents_joined
 from ..dependencies import dependencies_parse
 from ..drift import STATUSES
 from ..selectors import drift_current, snapshot_current
@@ -50,6 +51,69 @@ class DependenciesImportView(APIView):
             raise Invalid(list(found.errors))
         report = dependencies_import(actor=api_actor(request), found=found, dry_run=query_flag(request, "dry_run"))
         return Response(report, status=status.HTTP_201_CREATED if report["created"] else status.HTTP_200_OK)
+
+
+def upload_texts(request, *, limit: int) -> list[tuple[str, str]]:
+    """(name, text) of every document: each multipart field `file`, or the request body as one."""
+    if not request.content_type.startswith(MULTIPART):
+        return [(request.query_params.get("source") or "body", upload_text(request, limit=limit))]
+    files = request.FILES.getlist("file")
+    if not files:
+        raise exceptions.ValidationError({"file": "send each document as a multipart field 'file'"})
+    if sum(upload.size for upload in files) > limit:
+        raise PayloadTooLarge(f"the files are larger than the limit of {limit} bytes together")
+    try:
+        return [(upload.name, upload.read().decode("utf-8")) for upload in files]
+    except UnicodeDecodeError:
+        raise exceptions.ValidationError({"file": "every document must be UTF-8 text"}) from None
+
+
+CATALOG_PARAMETERS = [OpenApiParameter("team", str, description="The team of what the documents do not give one"),
+                      OpenApiParameter("source", str, description="The name this source is known by (default: "
+                                       "the file's name); a newer version under the same name replaces it"),
+                      OpenApiParameter("dry_run", bool)]
+
+
+class CatalogImportView(APIView):
+    """Shared by the Backstage and AsyncAPI imports: parse, then apply through the registration path."""
+
+    kind = ""
+
+    def post(self, request):
+        documents = upload_texts(request, limit=settings.REGISTRATION_MAX_BYTES)
+        team = request.query_params.get("team") or None
+        name = request.query_params.get("source") or documents[0][0]
+        report = catalog_import(actor=api_actor(request), kind=self.kind, name=name[:200],
+                                content=documents_joined(documents),
+                                result=catalog_parse(kind=self.kind, documents=documents, team=team),
+                                dry_run=query_flag(request, "dry_run"))
+        created = not report["dry_run"] and not report["unchanged"]
+        return Response(report, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class BackstageImportView(CatalogImportView):
+    """Backstage `catalog-info.yaml` (several documents): Components become services, a consumer of an
+    API provided by another component an interaction to it (REST, gRPC or async by the API's type),
+    `dependsOn` an undecided one. Same 422-with-pointers and all-or-nothing rules as registrations."""
+
+    kind = "backstage"
+
+    @extend_schema(request={"application/yaml": OpenApiTypes.STR, MULTIPART: OpenApiTypes.BINARY},
+                   parameters=CATALOG_PARAMETERS, responses={200: dict, 201: dict}, operation_id="imports_backstage")
+    def post(self, request):
+        return super().post(request)
+
+
+class AsyncApiImportView(CatalogImportView):
+    """AsyncAPI 2 or 3 documents, one application each: producers and consumers of the same channel
+    address, across the documents, become an interaction from each producer to its consumers."""
+
+    kind = "asyncapi"
+
+    @extend_schema(request={"application/yaml": OpenApiTypes.STR, MULTIPART: OpenApiTypes.BINARY},
+                   parameters=CATALOG_PARAMETERS, responses={200: dict, 201: dict}, operation_id="imports_asyncapi")
+    def post(self, request):
+        return super().post(request)
 
 
 class DriftView(APIView):
