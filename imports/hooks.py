@@ -5,7 +5,7 @@ from topology.graph import Finding
 
 from .drift import UNDECLARED, UNOBSERVED
 from .models import DependencySnapshot
-from .selectors import drift_current
+from .selectors import drift_current, sources_of_service
 
 FINDINGS_MAX = 50  # of each kind: the drift page and API list them all
 
@@ -31,7 +31,20 @@ def _unobserved(row) -> Finding:
     return Finding("unobserved-link", "info", (row.source, row.target), "", text)
 
 
+def undeclared_calls() -> list[tuple[str, str, int]]:
+    drift = drift_current()
+    return [(row.source, row.target, row.calls) for row in drift.of(UNDECLARED)] if drift else []
+
+
+def service_page(service) -> dict:
+    """The import sources that registered the service or declared its interactions."""
+    return {"imported_from": sources_of_service(service=service.name)}
+
+
 def register() -> None:
+    registered.undeclared = undeclared_calls
+    if service_page not in registered.service_page:
+        registered.service_page.append(service_page)
     if (DependencySnapshot, "created_at") not in registered.stamp_live:
         registered.stamp_live.append((DependencySnapshot, "created_at"))
     if drift_findings not in registered.findings:

@@ -43,3 +43,8 @@ def drift_current(*, snapshot: DependencySnapshot | None = None) -> Drift | None
 def import_sources() -> QuerySet[ImportSource]:
     """Import sources with how many services and interactions each owns."""
     return ImportSource.objects.annotate(owned_count=Count("owned")).order_by("-updated_at")
+
+
+def sources_of_service(*, service: str) -> list[ImportSource]:
+    """The sources that registered a service or declared one of its interactions."""
+    return list(ImportSource.objects.filter(owned__service=service).distinct().order_by("kind", "name"))

@@ -155,3 +155,10 @@ def test_it_shows_the_refusals_of_a_bad_catalog_on_the_page(staff_api, client):
     response = client.post("/imports/preview/", {"kind": "backstage", "file": upload})
     assert response.status_code == 422 and "Nothing was imported" in response.content.decode()
     assert not Service.objects.exists()
+
+
+def test_it_says_on_the_service_page_which_import_it_came_from(staff_api, client):
+    post_catalog(staff_api)
+    client.force_login(User.objects.get(username="root"))
+    page = client.get("/services/storefront/").content.decode()
+    assert "Imported from" in page and "catalog-info.yaml" in page

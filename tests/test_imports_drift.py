@@ -151,3 +151,12 @@ def test_it_shows_viewers_the_drift_but_not_the_upload(admin, client):
     page = client.get("/drift/").content.decode()
     assert 'name="file"' not in page and "team maintainers import" in page
     assert client.post("/drift/preview/").status_code == 403
+
+
+def test_it_draws_undeclared_calls_on_the_topology(admin):
+    before = admin.get("/api/v1/topology/?format=dot").content.decode()
+    assert "observed, not declared" not in before
+    post(admin, JAEGER)
+    dot = admin.get("/api/v1/topology/?format=dot").content.decode()
+    assert '"orders" -> "fraud-screening"' in dot and "observed 35×" in dot and "observed, not declared" in dot
+    assert '"orders" -> "payment"' in dot and "observed 810×" not in dot  # declared: drawn as it was

@@ -66,6 +66,8 @@ class Extensions:
     # (model, field) whose latest value moves the topology stamp: registry parts, then live parts (health).
     stamp_registry: list[tuple[Any, str]] = field(default_factory=list)
     stamp_live: list[tuple[Any, str]] = field(default_factory=list)
+    # () -> (source, target, calls) of the calls tracing saw that no interaction declares (drawn dashed).
+    undeclared: Callable[[], Iterable[tuple[str, str, int]]] = tuple
     # (topology) -> findings of another source, listed and ranked with the graph's (drift, by imports).
     findings: list[Callable[[Any], list]] = field(default_factory=list)
     # (service) -> extra context for the service page; (interaction) -> for the interaction page.

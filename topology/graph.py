@@ -74,10 +74,19 @@ KIND_OF_STYLE = {**dict.fromkeys(SYNC, "sync"), **dict.fromkeys(ASYNC, "async")}
 class Topology:
     nodes: dict[str, Node]
     links: list[Link] = field(default_factory=list)
+    observed: list["Observed"] = field(default_factory=list)  # calls tracing saw that no interaction declares
 
     def team_of(self, name: str) -> str | None:
         node = self.nodes.get(name)
         return node.team if node else None
+
+
+class Observed(NamedTuple):
+    """Calls tracing saw from one service to another that no interaction declares (drawn, not analysed)."""
+
+    source: str
+    target: str
+    calls: int
 
 
 class TeamLinks(NamedTuple):

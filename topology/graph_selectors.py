@@ -126,7 +126,8 @@ def topology_load():
                    targets=counts[item_id])
         for item_id, source, target, name, style, channel, broker, mismatch, recommended in rows
     ]
-    return graph.Topology(nodes=nodes, links=links)
+    observed = [graph.Observed(*row) for row in registered.undeclared() if row[0] in nodes and row[1] in nodes]
+    return graph.Topology(nodes=nodes, links=links, observed=observed)
 
 
 def topology_overview(*, over: int = -1):

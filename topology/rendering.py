@@ -96,7 +96,9 @@ def view_select(topology: Topology, view: View) -> Topology:
         failing, delayed = blast_radius(topology, view.blast)
         names = failing | delayed | {view.blast}
     links = [link for link in topology.links if link.source in names and link.target in names]
-    return Topology(nodes={n: topology.nodes[n] for n in sorted(names) if n in topology.nodes}, links=links)
+    observed = [seen for seen in topology.observed if seen.source in names and seen.target in names]
+    return Topology(nodes={n: topology.nodes[n] for n in sorted(names) if n in topology.nodes}, links=links,
+                    observed=observed)
 
 
 def _team_and_neighbours(topology: Topology, team: str) -> set[str]:
@@ -115,7 +117,18 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
     places = _places(shown, collapsed)
     lines += _channels(shown, places)
     edges, groups = _edges(shown, places, marks, urls, view)
-    return _finish(lines + edges, _strongest(groups), len(groups))
+    undeclared = _observed_edges(shown, places)
+    return _finish(lines + edges + undeclared, _strongest(groups), len(groups), observed=bool(undeclared))
+
+
+def _observed_edges(shown: Topology, places: dict[str, str]) -> list[str]:
+    """Calls tracing saw that no interaction declares, between services drawn one by one: dashed amber,
+    without moving the layout."""
+    return [f"  {quote(seen.source)} -> {quote(seen.target)} " + _attrs(
+        color=EDGE_COLOUR["warning"], fontcolor=EDGE_COLOUR["warning"], style="dashed", penwidth="1.6",
+        arrowhead="empty", constraint="false", label=f"observed {seen.calls:,}×",
+        tooltip=f"tracing saw {seen.source} call {seen.target} {seen.calls:,} times; no interaction declares it")
+        for seen in shown.observed if places.get(seen.source) == seen.source and places.get(seen.target) == seen.target]
 
 
 def overview_dot(overview: Overview, urls: Urls = Urls()) -> str:
@@ -166,7 +179,8 @@ def _header(teams_only: bool = False) -> list[str]:
             f'  edge [fontname="Helvetica", fontsize={11 if teams_only else 9}, color="#8a94a6", arrowsize=0.7];']
 
 
-def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLinks]], groups: int) -> str:
+def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLinks]], groups: int, *,
+            observed: bool = False) -> str:
     """The lines so far, the strongest team links, a note of how many of all `groups` were left out,
     the legend."""
     lines += [_group_edge(key, found) for key, found in strongest]
@@ -174,7 +188,7 @@ def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLi
     if hidden:
         lines.append(f"  label={quote(f'{hidden} weaker team links not drawn: expand a team or focus a service to see them')}; "
                      'labelloc="t"; fontcolor="#5b6475";')
-    lines += _legend()
+    lines += _legend(observed=observed)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -377,7 +391,7 @@ def _group_edge(key: tuple, found: TeamLinks) -> str:
             f'penwidth="{min(1 + count.bit_length() * 0.6, 5):.1f}", color="{colour}", tooltip={quote(tooltip)}]')
 
 
-def _legend() -> list[str]:
+def _legend(*, observed: bool = False) -> list[str]:
     rows = [
         ("sync call (REST/gRPC)", "solid", EDGE_COLOUR["ok"]),
         ("async via topic/queue", "dashed", EDGE_COLOUR["ok"]),
@@ -385,7 +399,7 @@ def _legend() -> list[str]:
         ("mismatch: error", "solid", EDGE_COLOUR["error"]),
         ("mismatch: warning", "solid", EDGE_COLOUR["warning"]),
         ("deliberate deviation", "solid", EDGE_COLOUR["deliberate"]),
-    ]
+    ] + [("observed, not declared", "dashed", EDGE_COLOUR["warning"])] * observed
     cells = "".join(
         f'<TR><TD><FONT COLOR="{colour}">{"━━━" if style == "solid" else "╍╍╍" if style == "dashed" else "┈┈┈"}</FONT></TD>'
         f'<TD ALIGN="LEFT">{text}</TD></TR>'
