@@ -51,26 +51,14 @@ def drift_page(request):
     return _page(request)
 
 
-def _uploaded_text(request) -> tuple[str | None, str]:
-    """(text, problem): the uploaded file as UTF-8 text, or why there is none."""
-    upload = request.FILES.get("file")
-    if upload is None:
-        return None, "Choose a dependency export to upload."
-    if upload.size > settings.REGISTRATION_MAX_BYTES:
-        return None, f"The file is {upload.size} bytes; the limit is {settings.REGISTRATION_MAX_BYTES} bytes."
-    try:
-        return upload.read().decode("utf-8"), ""
-    except UnicodeDecodeError:
-        return None, "The file is not UTF-8 text."
-
-
 @login_required
 @require_POST
 def drift_preview(request):
     """What the uploaded export would show, before anything is stored."""
     if not _may_import(request):
         raise PermissionDenied("Only administrators and team maintainers import observed dependencies.")
-    text, problem = _uploaded_text(request)
+    documents, problem = _uploads(request)
+    text = documents[0][1] if documents else None
     found = dependencies_parse(text) if text is not None else None
     if found is None or found.errors:
         errors = list(found.errors) if found else [{"pointer": "file", "message": problem}]
@@ -78,7 +66,7 @@ def drift_preview(request):
     key = uuid.uuid4().hex
     cache.set(f"imports:dependencies:{key}", text, PREVIEW_SECONDS)
     report = dependencies_import(actor=ui_actor(request), found=found, dry_run=True)
-    return _page(request, preview=report, preview_key=key, preview_name=request.FILES["file"].name)
+    return _page(request, preview=report, preview_key=key, preview_name=documents[0][0])
 
 
 @login_required

@@ -1,7 +1,7 @@
 """Import API: observed dependencies from a tracing system's export, and the drift they show."""
 from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -74,6 +74,13 @@ CATALOG_PARAMETERS = [OpenApiParameter("team", str, description="The team of wha
                       OpenApiParameter("dry_run", bool)]
 
 
+def catalog_schema(operation_id: str):
+    """The OpenAPI description shared by the catalog imports, under an operation id of each's own."""
+    return extend_schema_view(post=extend_schema(
+        request={"application/yaml": OpenApiTypes.STR, MULTIPART: OpenApiTypes.BINARY}, parameters=CATALOG_PARAMETERS,
+        responses={200: dict, 201: dict}, operation_id=operation_id))
+
+
 class CatalogImportView(APIView):
     """Shared by the Backstage and AsyncAPI imports: parse, then apply through the registration path."""
 
@@ -91,6 +98,7 @@ class CatalogImportView(APIView):
         return Response(report, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
 
+@catalog_schema("imports_backstage")
 class BackstageImportView(CatalogImportView):
     """Backstage `catalog-info.yaml` (several documents): Components become services, a consumer of an
     API provided by another component an interaction to it (REST, gRPC or async by the API's type),
@@ -98,22 +106,13 @@ class BackstageImportView(CatalogImportView):
 
     kind = "backstage"
 
-    @extend_schema(request={"application/yaml": OpenApiTypes.STR, MULTIPART: OpenApiTypes.BINARY},
-                   parameters=CATALOG_PARAMETERS, responses={200: dict, 201: dict}, operation_id="imports_backstage")
-    def post(self, request):
-        return super().post(request)
 
-
+@catalog_schema("imports_asyncapi")
 class AsyncApiImportView(CatalogImportView):
     """AsyncAPI 2 or 3 documents, one application each: producers and consumers of the same channel
     address, across the documents, become an interaction from each producer to its consumers."""
 
     kind = "asyncapi"
-
-    @extend_schema(request={"application/yaml": OpenApiTypes.STR, MULTIPART: OpenApiTypes.BINARY},
-                   parameters=CATALOG_PARAMETERS, responses={200: dict, 201: dict}, operation_id="imports_asyncapi")
-    def post(self, request):
-        return super().post(request)
 
 
 class DriftView(APIView):
