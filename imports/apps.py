@@ -6,6 +6,6 @@ class ImportsConfig(AppConfig):
     verbose_name = "Imports"
 
     def ready(self) -> None:
-        from . import hooks  # noqa: F401  (drift becomes topology findings)
+        from . import hooks, tasks  # noqa: F401  (drift becomes topology findings; tasks registered by name)
 
         hooks.register()

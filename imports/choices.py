@@ -10,3 +10,10 @@ class DependencyFormat(models.TextChoices):
 class SourceKind(models.TextChoices):
     BACKSTAGE = "backstage", "Backstage catalog"
     ASYNCAPI = "asyncapi", "AsyncAPI documents"
+
+
+class JobStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"

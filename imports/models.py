@@ -1,11 +1,12 @@
 """Observed dependencies: each import of a tracing system's dependency export is kept as a snapshot of
 the calls it saw between services, and drift compares the newest one with the declared topology."""
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from core.choices import Via
 
-from .choices import DependencyFormat, SourceKind
+from .choices import DependencyFormat, JobStatus, SourceKind
 
 
 class DependencySnapshot(models.Model):
@@ -72,3 +73,23 @@ class ImportedObject(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["source", "service", "interaction"],
                                                name="importedobject_unique")]
+
+
+class ImportJob(models.Model):
+    """A catalog import too large to apply within the request, applied by a Celery task."""
+
+    kind = models.CharField(max_length=10, choices=SourceKind.choices)
+    name = models.CharField(max_length=200)
+    team = models.CharField(max_length=63, blank=True)
+    documents = models.JSONField(help_text="[[file name, text], ...] as uploaded.")
+    actor = models.JSONField(help_text="Who asked, with what they may write, as when they asked.")
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    step = models.CharField(max_length=200, blank=True)
+    report = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    errors = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]

@@ -7,7 +7,8 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from core.errors import Forbidden, Invalid
@@ -17,6 +18,8 @@ from topology.selectors import team_list
 from .catalog_services import catalog_import, catalog_parse, documents_joined
 from .choices import SourceKind
 from .dependencies import dependencies_parse
+from .jobs import import_job_request
+from .models import ImportJob
 from .drift import MATCHED, UNDECLARED, UNOBSERVED, UNTRACED
 from .selectors import drift_current, import_sources, snapshot_current, snapshot_list
 from .services import dependencies_import, importer_require
@@ -90,7 +93,13 @@ def drift_confirm(request):
 
 @login_required
 def import_page(request):
-    return _import_page(request)
+    job = ImportJob.objects.filter(pk=request.GET.get("job")).first() if request.GET.get("job", "").isdigit() else None
+    return _import_page(request, job=job)
+
+
+@login_required
+def import_job_progress(request, job_id: int):
+    return render(request, "imports/_job_progress.html", {"job": get_object_or_404(ImportJob, pk=job_id)})
 
 
 def _import_page(request, *, status: int = 200, **extra):
@@ -147,6 +156,10 @@ def import_confirm(request):
     if stashed is None:
         messages.error(request, "That preview has expired; upload the files again.")
         return redirect("import-page")
+    if sum(len(text) for _, text in stashed["documents"]) > settings.IMPORT_INLINE_MAX_BYTES:
+        cache.delete(f"imports:catalog:{request.POST['key']}")
+        job = import_job_request(actor=ui_actor(request), **stashed)
+        return redirect(f"{reverse('import-page')}?job={job.pk}")
     applied = _catalog_apply(request, dry_run=False, **stashed)
     if "errors" in applied:
         return _import_page(request, status=422, **applied)

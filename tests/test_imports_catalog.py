@@ -162,3 +162,65 @@ def test_it_says_on_the_service_page_which_import_it_came_from(staff_api, client
     client.force_login(User.objects.get(username="root"))
     page = client.get("/services/storefront/").content.decode()
     assert "Imported from" in page and "catalog-info.yaml" in page
+
+
+def test_it_applies_a_large_catalog_as_a_job(staff_api, settings, monkeypatch, django_capture_on_commit_callbacks):
+    from celery import current_app
+
+    from imports import jobs
+
+    settings.IMPORT_INLINE_MAX_BYTES = 100
+    sent = []
+    monkeypatch.setattr(current_app.tasks[jobs.RUN_TASK], "apply_async", lambda args, **kw: sent.append(args[0]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = post_catalog(staff_api)
+    assert response.status_code == 202 and not Service.objects.exists()
+    job = response.json()["job"]
+    assert job["status"] == "queued" and sent == [job["id"]]
+    jobs.import_job_run(job_id=job["id"])  # what the worker does
+    done = staff_api.get(response.json()["url"]).json()
+    assert done["status"] == "done" and done["progress"] == 100
+    assert done["report"]["registration"]["summary"]["services"]["created"] == 5
+    assert Service.objects.filter(name="storefront").exists()
+    jobs.import_job_run(job_id=job["id"])  # redelivered: nothing more
+    assert ImportSource.objects.count() == 1
+
+
+def test_it_fails_a_job_whose_token_was_revoked_meanwhile(staff_api, settings, monkeypatch,
+                                                        django_capture_on_commit_callbacks):
+    from celery import current_app
+
+    from imports import jobs
+    from topology.services import token_create, token_revoke
+
+    settings.IMPORT_INLINE_MAX_BYTES = 100
+    token, raw = token_create(actor=actor_for_cli(), team=Team.objects.get(slug="commerce"), name="ci")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    monkeypatch.setattr(current_app.tasks[jobs.RUN_TASK], "apply_async", lambda *args, **kwargs: None)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = post_catalog(client).json()["job"]
+    token_revoke(actor=actor_for_cli(), token=token)
+    jobs.import_job_run(job_id=job["id"])
+    failed = staff_api.get(f"/api/v1/imports/jobs/{job['id']}/").json()
+    assert failed["status"] == "failed" and "revoked" in failed["errors"][0]["message"]
+    assert not Service.objects.exists()
+
+
+def test_it_follows_a_large_import_on_the_page(staff_api, client, settings, monkeypatch):
+    from celery import current_app
+
+    from imports import jobs
+
+    settings.IMPORT_INLINE_MAX_BYTES = 100
+    monkeypatch.setattr(current_app.tasks[jobs.RUN_TASK], "apply_async", lambda *args, **kwargs: None)
+    client.force_login(User.objects.get(username="root"))
+    upload = SimpleUploadedFile("catalog-info.yaml", CATALOG.encode(), content_type="application/yaml")
+    page = client.post("/imports/preview/", {"kind": "backstage", "team": "commerce", "file": upload}).content.decode()
+    key = page.split('name="key" value="')[1].split('"')[0]
+    response = client.post("/imports/confirm/", {"key": key})
+    job_id = int(response["Location"].rsplit("=", 1)[1])
+    assert 'hx-trigger="every 1s"' in client.get(response["Location"]).content.decode()
+    jobs.import_job_run(job_id=job_id)
+    progress = client.get(f"/imports/jobs/{job_id}/progress/").content.decode()
+    assert "done" in progress and "Created 5" in progress

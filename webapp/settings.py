@@ -328,6 +328,8 @@ REPORT_RENDER_SECONDS = env_int("REPORT_RENDER_SECONDS", 120, minimum=5)  # one 
 REPORT_QUEUE_SECONDS = env_int("REPORT_QUEUE_SECONDS", 300, minimum=5)  # a report no worker took by then fails
 REPORT_RETENTION_DAYS = env_int("REPORT_RETENTION_DAYS", 30, minimum=1)  # PDFs older than this are removed
 REPORT_QUEUE = os.environ.get("REPORT_QUEUE", "").strip() or "celery"  # workers with Chromium consume it
+# A catalog import larger than this (bytes of documents) is applied by a Celery job, with progress.
+IMPORT_INLINE_MAX_BYTES = env_int("IMPORT_INLINE_MAX_BYTES", 256 * 1024, minimum=1)
 
 PROBE_LOCATIONS = env_list("PROBE_LOCATIONS", ["default"])
 PROBE_CA_BUNDLE = os.environ.get("PROBE_CA_BUNDLE", "")  # extra CAs for HTTPS/gRPC probes (a PEM file)

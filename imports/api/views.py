@@ -1,5 +1,6 @@
 """Import API: observed dependencies from a tracing system's export, and the drift they show."""
 from django.conf import settings
+from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import exceptions, status
@@ -12,6 +13,8 @@ from topology.authentication import api_actor
 
 from ..catalog_services import catalog_import, catalog_parse, documents_joined
 from ..dependencies import dependencies_parse
+from ..jobs import import_job_request, job_dict
+from ..models import ImportJob
 from ..drift import STATUSES
 from ..selectors import drift_current, snapshot_current
 from ..services import dependencies_import, snapshot_dict
@@ -90,10 +93,16 @@ class CatalogImportView(APIView):
         documents = upload_texts(request, limit=settings.REGISTRATION_MAX_BYTES)
         team = request.query_params.get("team") or None
         name = request.query_params.get("source") or documents[0][0]
+        dry_run = query_flag(request, "dry_run")
+        if not dry_run and sum(len(text) for _, text in documents) > settings.IMPORT_INLINE_MAX_BYTES:
+            job = import_job_request(actor=api_actor(request), kind=self.kind, name=name[:200], team=team,
+                                     documents=documents)
+            return Response({"job": job_dict(job), "url": request.build_absolute_uri(
+                reverse("imports-api:import-job", args=[job.pk]))}, status=status.HTTP_202_ACCEPTED)
         report = catalog_import(actor=api_actor(request), kind=self.kind, name=name[:200],
                                 content=documents_joined(documents),
                                 result=catalog_parse(kind=self.kind, documents=documents, team=team),
-                                dry_run=query_flag(request, "dry_run"))
+                                dry_run=dry_run)
         created = not report["dry_run"] and not report["unchanged"]
         return Response(report, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
@@ -113,6 +122,18 @@ class AsyncApiImportView(CatalogImportView):
     address, across the documents, become an interaction from each producer to its consumers."""
 
     kind = "asyncapi"
+
+
+class ImportJobView(APIView):
+    """A large catalog import applied by a worker: queued, running (progress 0-100), done with the
+    registration report, or failed with the errors and their pointers."""
+
+    @extend_schema(responses={200: dict}, operation_id="imports_job")
+    def get(self, request, job_id: int):
+        job = ImportJob.objects.filter(pk=job_id).first()
+        if job is None:
+            raise exceptions.NotFound(f"no import job {job_id}")
+        return Response(job_dict(job))
 
 
 class DriftView(APIView):
