@@ -1,6 +1,8 @@
 """Named constants of the decisions app."""
 from django.db import models
 
+from core.choices import JobStatus
+
 
 class DecisionStatus(models.TextChoices):
     PROPOSED = "proposed", "Proposed"
@@ -22,8 +24,4 @@ class Decides(models.TextChoices):
     BROKER = "broker", "Broker of the async part (kafka, rabbitmq, nats, pulsar)"
 
 
-class RunStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+RunStatus = JobStatus  # a re-evaluation run is a background job like the others

@@ -11,9 +11,3 @@ class SourceKind(models.TextChoices):
     BACKSTAGE = "backstage", "Backstage catalog"
     ASYNCAPI = "asyncapi", "AsyncAPI documents"
 
-
-class JobStatus(models.TextChoices):
-    QUEUED = "queued", "Queued"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"

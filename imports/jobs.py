@@ -12,12 +12,12 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core.actors import Actor, actor_for_cli
+from core.choices import JobStatus
 from core.errors import Forbidden, Refused
 from topology.models import ApiToken
 from topology.selectors import actor_for_token, actor_for_user
 
 from .catalog_services import catalog_import, catalog_parse, documents_joined
-from .choices import JobStatus
 from .models import ImportJob
 
 log = logging.getLogger(__name__)

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
-from core.choices import Via
+from core.choices import JobStatus, Via
 
-from .choices import DependencyFormat, JobStatus, SourceKind
+from .choices import DependencyFormat, SourceKind
 
 
 class DependencySnapshot(models.Model):

@@ -6,7 +6,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from .choices import ReportStatus
+from core.choices import JobStatus
+
 from .models import Report, ReportFile
 from .scopes import ReportScope
 
@@ -29,7 +30,7 @@ class ReportState:
 
     @property
     def open(self) -> bool:
-        return self.status in (ReportStatus.QUEUED, ReportStatus.RUNNING)
+        return self.status in (JobStatus.QUEUED, JobStatus.RUNNING)
 
 
 def report_queryset() -> QuerySet[Report]:
@@ -48,10 +49,10 @@ def report_content(*, report: Report) -> bytes | None:
 def report_state(report: Report, *, now: datetime | None = None) -> ReportState:
     now = now or timezone.now()
     queued, running = settings.REPORT_QUEUE_SECONDS, settings.REPORT_RENDER_SECONDS + 60
-    if report.status == ReportStatus.QUEUED and report.created_at < now - timedelta(seconds=queued):
-        return ReportState(ReportStatus.FAILED, NO_WORKER.format(seconds=queued))
-    if report.status == ReportStatus.RUNNING and report.started_at < now - timedelta(seconds=running):
-        return ReportState(ReportStatus.FAILED, WORKER_LOST.format(seconds=running))
+    if report.status == JobStatus.QUEUED and report.created_at < now - timedelta(seconds=queued):
+        return ReportState(JobStatus.FAILED, NO_WORKER.format(seconds=queued))
+    if report.status == JobStatus.RUNNING and report.started_at < now - timedelta(seconds=running):
+        return ReportState(JobStatus.FAILED, WORKER_LOST.format(seconds=running))
     return ReportState(report.status, report.error)
 
 

@@ -3,9 +3,9 @@ from django.conf import settings
 from django.db import models
 from django.urls import reverse
 
-from core.choices import Via
+from core.choices import JobStatus, Via
 
-from .choices import ReportStatus, ScopeKind
+from .choices import ScopeKind
 
 
 class Report(models.Model):
@@ -15,7 +15,7 @@ class Report(models.Model):
     scope_team = models.CharField(max_length=63, blank=True)
     scope_service = models.CharField(max_length=63, blank=True)
     scope_hops = models.PositiveSmallIntegerField(default=1)
-    status = models.CharField(max_length=10, choices=ReportStatus.choices, default=ReportStatus.QUEUED, db_index=True)
+    status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED, db_index=True)
     progress = models.PositiveSmallIntegerField(default=0, help_text="0-100")
     step = models.CharField(max_length=200, blank=True, help_text="What the renderer is doing now.")
     error = models.TextField(blank=True)

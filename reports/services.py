@@ -19,19 +19,19 @@ from django.utils import timezone
 from kombu.exceptions import OperationalError
 
 from core.actors import Actor
+from core.choices import JobStatus
 
-from .choices import ReportStatus
 from .document import report_html
+from .job_selectors import NO_WORKER, WORKER_LOST, report_scope_of
 from .models import Report, ReportFile
 from .pdf import PdfError, Printed, pdf_print
-from .job_selectors import NO_WORKER, WORKER_LOST, report_scope_of
 from .scopes import ReportScope
 from .selectors import report_data
 
 log = logging.getLogger(__name__)
 
 RENDER_TASK = "reports.tasks.report_render"  # reports.tasks sends it by name: that module imports this one
-OPEN = (ReportStatus.QUEUED, ReportStatus.RUNNING)
+OPEN = (JobStatus.QUEUED, JobStatus.RUNNING)
 NO_BROKER = ("The task broker did not answer ({error}), so nothing was queued. Check that it runs and that "
              "CELERY_BROKER_URL points at it, then ask again.")
 STEPS = {"Drawing the diagrams and charts": 45, "Laying out the pages": 70, "Numbering the contents": 85}
@@ -58,7 +58,7 @@ def report_queue(*, report_id: int) -> None:
 def report_fail(*, report_id: int, error: str) -> bool:
     """Fail a report that is still queued or running; False when it had already ended."""
     return bool(Report.objects.filter(pk=report_id, status__in=OPEN).update(
-        status=ReportStatus.FAILED, error=error, step="Failed", finished_at=timezone.now()))
+        status=JobStatus.FAILED, error=error, step="Failed", finished_at=timezone.now()))
 
 
 def report_render(*, report_id: int) -> None:
@@ -80,13 +80,13 @@ def report_render(*, report_id: int) -> None:
 def _claim(report_id: int) -> bool:
     now = timezone.now()
     fresh = now - timedelta(seconds=settings.REPORT_QUEUE_SECONDS)
-    return bool(Report.objects.filter(pk=report_id, status=ReportStatus.QUEUED, created_at__gte=fresh).update(
-        status=ReportStatus.RUNNING, started_at=now, progress=5, step="Reading the registry"))
+    return bool(Report.objects.filter(pk=report_id, status=JobStatus.QUEUED, created_at__gte=fresh).update(
+        status=JobStatus.RUNNING, started_at=now, progress=5, step="Reading the registry"))
 
 
 def report_progress(*, report_id: int, progress: int, step: str) -> None:
     """Move a running report's progress forward (never back), with what it is doing now."""
-    Report.objects.filter(pk=report_id, status=ReportStatus.RUNNING, progress__lte=progress).update(
+    Report.objects.filter(pk=report_id, status=JobStatus.RUNNING, progress__lte=progress).update(
         progress=progress, step=step)
 
 
@@ -142,8 +142,8 @@ def _escaped(text: str) -> str:
 def _store(report: Report, printed: Printed) -> None:
     with transaction.atomic():
         ReportFile.objects.update_or_create(report_id=report.pk, defaults={"content": printed.content})
-        Report.objects.filter(pk=report.pk, status=ReportStatus.RUNNING).update(
-            status=ReportStatus.DONE, progress=100, step="Done", pages=printed.pages, size=len(printed.content),
+        Report.objects.filter(pk=report.pk, status=JobStatus.RUNNING).update(
+            status=JobStatus.DONE, progress=100, step="Done", pages=printed.pages, size=len(printed.content),
             ruleset_version=report.ruleset_version, finished_at=timezone.now(),
             error="; ".join(printed.problems)[:2000])
 
@@ -161,9 +161,9 @@ def report_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
 
 def reports_stale_fail(*, now: datetime) -> dict[str, int]:
     queued, running = settings.REPORT_QUEUE_SECONDS, settings.REPORT_RENDER_SECONDS + 60
-    untaken = Report.objects.filter(status=ReportStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued))
-    silent = Report.objects.filter(status=ReportStatus.RUNNING, started_at__lt=now - timedelta(seconds=running))
-    return {"untaken": untaken.update(status=ReportStatus.FAILED, finished_at=now, step="Failed",
+    untaken = Report.objects.filter(status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued))
+    silent = Report.objects.filter(status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=running))
+    return {"untaken": untaken.update(status=JobStatus.FAILED, finished_at=now, step="Failed",
                                       error=NO_WORKER.format(seconds=queued)),
-            "lost": silent.update(status=ReportStatus.FAILED, finished_at=now, step="Failed",
+            "lost": silent.update(status=JobStatus.FAILED, finished_at=now, step="Failed",
                                   error=WORKER_LOST.format(seconds=running))}

@@ -6,16 +6,22 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from core.choices import JobStatus
 from core.errors import Invalid
 from core.web import page_of
 from topology.authentication import ui_actor
 from topology.selectors import workers_alive
 
 from .api.jobs import pdf_response
-from .choices import ReportStatus
 from .document import report_html
 from .forms import ReportScopeForm
-from .job_selectors import report_content, report_get, report_queryset, report_scope_of, report_state
+from .job_selectors import (
+    report_content,
+    report_get,
+    report_queryset,
+    report_scope_of,
+    report_state,
+)
 from .scopes import scope_from_query
 from .selectors import report_data
 from .services import report_request
@@ -66,13 +72,13 @@ def report_progress(request, report_id: int):
 def _progress_context(report) -> dict:
     state = report_state(report)
     return {"report": report, "state": state, "scope": report_scope_of(report),
-            "no_worker": state.status == ReportStatus.QUEUED and not workers_alive()}
+            "no_worker": state.status == JobStatus.QUEUED and not workers_alive()}
 
 
 @login_required
 def report_download(request, report_id: int):
     report = _report_or_404(report_id)
-    content = report_content(report=report) if report.status == ReportStatus.DONE else None
+    content = report_content(report=report) if report.status == JobStatus.DONE else None
     if content is None:
         messages.error(request, f"Report {report.pk} has no PDF: it is {report_state(report).status}"
                                 f"{' and was removed by retention' if report.pruned_at else ''}.")

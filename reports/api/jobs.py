@@ -6,9 +6,9 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.choices import JobStatus
 from topology.authentication import api_actor
 
-from ..choices import ReportStatus
 from ..job_selectors import report_content, report_queryset
 from ..scopes import scope_from_body
 from ..services import report_request
@@ -52,7 +52,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         report = self.get_object()
         if report.pruned_at:
             raise Pruned(f"report {report.pk} was removed after REPORT_RETENTION_DAYS; ask for a new one")
-        content = report_content(report=report) if report.status == ReportStatus.DONE else None
+        content = report_content(report=report) if report.status == JobStatus.DONE else None
         if content is None:
             raise NotReady(f"report {report.pk} is {report.status}; download it once its status is done")
         return pdf_response(content, report_id=report.pk)
