@@ -17,7 +17,7 @@ from topology import validation as v
 from topology.manifest import InteractionSpec, ServiceSpec
 from topology.models import Service, Team
 from topology.registration import registration_apply
-from topology.selectors import interaction_spec_of, service_outgoing, service_spec_of
+from topology.selectors import interaction_spec_of, service_detail_queryset, service_spec_of
 
 from .asyncapi import asyncapi_parse
 from .backstage import backstage_parse
@@ -91,7 +91,7 @@ def _planned(result: ImportResult, owned: Owned) -> Planned:
     for item in result.interactions:
         declared.setdefault(item.source, []).append(item)
     names = set(described) | set(declared) | {service for service, _ in owned.interactions}
-    existing = {s.name: s for s in Service.objects.select_related("team").filter(name__in=names)}
+    existing = {s.name: s for s in service_detail_queryset().filter(name__in=names)}  # interactions prefetched
     _teams_check(described.values(), existing, owned)
     errors, warnings, specs, created = [], [], [], set()
     for name in sorted(names):
@@ -141,7 +141,7 @@ def _base(name: str, described: ImportedService | None, service: Service | None,
 
 def _kept(service: Service, owned: Owned) -> list[InteractionSpec]:
     """The service's interactions this source does not own: a manifest's or the browser's, left as they are."""
-    return [interaction_spec_of(item) for item in service_outgoing(service=service)
+    return [interaction_spec_of(item) for item in service.interactions.all()
             if (service.name, item.name) not in owned.interactions]
 
 

@@ -66,16 +66,30 @@ def drift_preview(request):
     if found is None or found.errors:
         errors = list(found.errors) if found else [{"pointer": "file", "message": problem}]
         return _page(request, status=422, upload_errors=errors)
-    key = uuid.uuid4().hex
-    cache.set(f"imports:dependencies:{key}", text, PREVIEW_SECONDS)
+    key = _stash("dependencies", text)
     report = dependencies_import(actor=ui_actor(request), found=found, dry_run=True)
     return _page(request, preview=report, preview_key=key, preview_name=documents[0][0])
+
+
+def _stash(prefix: str, value) -> str:
+    """Keep what a preview read until it is confirmed; returns the key the form sends back."""
+    key = uuid.uuid4().hex
+    cache.set(f"imports:{prefix}:{key}", value, PREVIEW_SECONDS)
+    return key
+
+
+def _unstash(request, prefix: str):
+    """What the preview kept, taken (a confirmation is used once); None when it expired."""
+    key = f"imports:{prefix}:{request.POST.get('key', '')}"
+    value = cache.get(key)
+    cache.delete(key)
+    return value
 
 
 @login_required
 @require_POST
 def drift_confirm(request):
-    text = cache.get(f"imports:dependencies:{request.POST.get('key', '')}")
+    text = _unstash(request, "dependencies")
     if text is None:
         messages.error(request, "That preview has expired; upload the export again.")
         return redirect("drift")
@@ -83,7 +97,6 @@ def drift_confirm(request):
         report = dependencies_import(actor=ui_actor(request), found=dependencies_parse(text))
     except Forbidden as exc:
         raise PermissionDenied(str(exc)) from None
-    cache.delete(f"imports:dependencies:{request.POST['key']}")
     messages.success(request, "Imported: drift now compares with this export." if report["created"]
                      else "Nothing changed: this export is the one imported last.")
     return redirect("drift")
@@ -132,9 +145,7 @@ def import_preview(request):
     preview = _catalog_apply(request, kind=kind, name=name, documents=documents, team=team, dry_run=True)
     if "errors" in preview:
         return _import_page(request, status=422, **preview)
-    key = uuid.uuid4().hex
-    cache.set(f"imports:catalog:{key}", {"kind": kind, "team": team, "name": name, "documents": documents},
-              PREVIEW_SECONDS)
+    key = _stash("catalog", {"kind": kind, "team": team, "name": name, "documents": documents})
     return _import_page(request, preview=preview["report"], preview_key=key, preview_name=name)
 
 
@@ -152,18 +163,16 @@ def _catalog_apply(request, *, kind: str, name: str, documents, team, dry_run: b
 @login_required
 @require_POST
 def import_confirm(request):
-    stashed = cache.get(f"imports:catalog:{request.POST.get('key', '')}")
+    stashed = _unstash(request, "catalog")
     if stashed is None:
         messages.error(request, "That preview has expired; upload the files again.")
         return redirect("import-page")
     if sum(len(text) for _, text in stashed["documents"]) > settings.IMPORT_INLINE_MAX_BYTES:
-        cache.delete(f"imports:catalog:{request.POST['key']}")
         job = import_job_request(actor=ui_actor(request), **stashed)
         return redirect(f"{reverse('import-page')}?job={job.pk}")
     applied = _catalog_apply(request, dry_run=False, **stashed)
     if "errors" in applied:
         return _import_page(request, status=422, **applied)
-    cache.delete(f"imports:catalog:{request.POST['key']}")
     messages.success(request, "Nothing changed: these documents were imported already." if applied["report"]["unchanged"]
                      else f"Imported {stashed['name']}.")
     return redirect("import-page")

@@ -46,9 +46,14 @@ def report_content(*, report: Report) -> bytes | None:
     return bytes(content) if content is not None else None
 
 
+def stale_limits() -> tuple[int, int]:
+    """Seconds a report may wait for a worker, and may go without word from the worker rendering it."""
+    return settings.REPORT_QUEUE_SECONDS, settings.REPORT_RENDER_SECONDS + 60
+
+
 def report_state(report: Report, *, now: datetime | None = None) -> ReportState:
     now = now or timezone.now()
-    queued, running = settings.REPORT_QUEUE_SECONDS, settings.REPORT_RENDER_SECONDS + 60
+    queued, running = stale_limits()
     if report.status == JobStatus.QUEUED and report.created_at < now - timedelta(seconds=queued):
         return ReportState(JobStatus.FAILED, NO_WORKER.format(seconds=queued))
     if report.status == JobStatus.RUNNING and report.started_at < now - timedelta(seconds=running):

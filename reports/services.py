@@ -22,7 +22,7 @@ from core.actors import Actor
 from core.choices import JobStatus
 
 from .document import report_html
-from .job_selectors import NO_WORKER, WORKER_LOST, report_scope_of
+from .job_selectors import NO_WORKER, WORKER_LOST, report_scope_of, stale_limits
 from .models import Report, ReportFile
 from .pdf import PdfError, Printed, pdf_print
 from .scopes import ReportScope
@@ -160,7 +160,7 @@ def report_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
 
 
 def reports_stale_fail(*, now: datetime) -> dict[str, int]:
-    queued, running = settings.REPORT_QUEUE_SECONDS, settings.REPORT_RENDER_SECONDS + 60
+    queued, running = stale_limits()
     untaken = Report.objects.filter(status=JobStatus.QUEUED, created_at__lt=now - timedelta(seconds=queued))
     silent = Report.objects.filter(status=JobStatus.RUNNING, started_at__lt=now - timedelta(seconds=running))
     return {"untaken": untaken.update(status=JobStatus.FAILED, finished_at=now, step="Failed",

@@ -28,8 +28,8 @@ class ReportSerializer(serializers.ModelSerializer):
 
     url = serializers.SerializerMethodField()
     page = serializers.SerializerMethodField(help_text="The report's page in the browser")
-    status = serializers.SerializerMethodField(help_text="queued, running, done or failed")
-    error = serializers.SerializerMethodField(help_text="Why it failed and what to do; empty otherwise")
+    status = serializers.CharField(read_only=True, help_text="queued, running, done or failed")
+    error = serializers.CharField(read_only=True, help_text="Why it failed and what to do; empty otherwise")
     scope = serializers.SerializerMethodField()
     download = serializers.SerializerMethodField(help_text="The PDF, once done (null before, and once pruned)")
 
@@ -48,11 +48,12 @@ class ReportSerializer(serializers.ModelSerializer):
     def get_page(self, report) -> str:
         return self._absolute(report.get_absolute_url())
 
-    def get_status(self, report) -> str:
-        return report_state(report).status
-
-    def get_error(self, report) -> str:
-        return report_state(report).error
+    def to_representation(self, report) -> dict:
+        """Status and error as a person should see them (report_state), read once."""
+        data = super().to_representation(report)
+        state = report_state(report)
+        data["status"], data["error"] = state.status, state.error
+        return data
 
     def get_scope(self, report) -> dict:
         return ScopeSerializer(report_scope_of(report)).data
