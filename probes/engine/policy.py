@@ -13,21 +13,10 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
+from .addresses import REFUSED, Address, Network, address_forms, always_denied_reason, network_holding
 from .spec import host_port
 
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], Awaitable[list[str]]]
-
-ALWAYS_DENIED: tuple[Network, ...] = tuple(ipaddress.ip_network(text) for text in (
-    "169.254.0.0/16",       # IPv4 link-local, cloud metadata (169.254.169.254)
-    "fe80::/10",            # IPv6 link-local
-    "fd00:ec2::254/128",    # AWS metadata over IPv6
-    "0.0.0.0/8",            # "this network": 0.0.0.0 reaches the local host
-    "::/128",               # IPv6 unspecified
-    "64:ff9b::a9fe:0/112",  # 169.254.0.0/16 through a NAT64 gateway
-))
-REFUSED = "refused by the probe target policy"
 
 
 class TargetRefused(Exception):
@@ -133,27 +122,13 @@ def _first_allowed(policy: TargetPolicy, host: str, candidates: list[str]) -> st
 
 def refusal_reason(policy: TargetPolicy, address: Address) -> str:
     """Why the policy refuses `address`, or "" when it is allowed."""
-    forms = _forms(address)
-    always = _inside(forms, ALWAYS_DENIED)
+    always = always_denied_reason(address)
     if always:
-        return f"{always} (link-local, cloud metadata or unspecified) is always denied"
-    denied = _inside(forms, policy.denied)
+        return always
+    forms = address_forms(address)
+    denied = network_holding(forms, policy.denied)
     if denied:
         return f"in the denied network {denied}"
-    if policy.allowed and not _inside(forms, policy.allowed):
+    if policy.allowed and not network_holding(forms, policy.allowed):
         return "not in any allowed network"
     return ""
-
-
-def _inside(forms: tuple[Address, ...], networks: tuple[Network, ...]) -> Network | None:
-    """The first network holding any form of the address."""
-    for network in networks:
-        if any(form.version == network.version and form in network for form in forms):
-            return network
-    return None
-
-
-def _forms(address: Address) -> tuple[Address, ...]:
-    """The address and, for an IPv4-mapped IPv6 address (::ffff:a.b.c.d), its IPv4 form too."""
-    mapped = getattr(address, "ipv4_mapped", None)
-    return (address, mapped) if mapped is not None else (address,)

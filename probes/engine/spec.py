@@ -14,6 +14,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from core.inputs import NAME_RE, pointer_token, shown
 
+from .addresses import REFUSED, always_denied_reason, host_literal
+
 Errors = list[tuple[str, str]]
 
 
@@ -309,9 +311,23 @@ def _target(out: _Collector, kind: Kind, value: object, pointer: str) -> str:
         message = _url_error(value, schemes)
     else:
         message = None if host_port(value) and "://" not in value else "target must be host:port, e.g. 127.0.0.1:5432"
+    if message is None:
+        message = _address_error(value)
     if message:
         out.add(pointer, message)
     return value
+
+
+def _address_error(value: str) -> str | None:
+    """A target whose host is written as an address no probe may ever reach (a name is not resolved here:
+    one that resolves there is refused when the probe connects)."""
+    host = urlsplit(value if "://" in value else f"//{value}").hostname or ""
+    address = host_literal(host)
+    reason = always_denied_reason(address) if address is not None else ""
+    if not reason:
+        return None
+    written = host if host == str(address) else f"{host} ({address})"
+    return f"target host {written} is {REFUSED}: {reason}"
 
 
 def _url_error(value: str, schemes: tuple[str, ...]) -> str | None:
