@@ -1,10 +1,10 @@
 """Report exports over the API: the Mermaid bundle of a scope, as one Markdown file or zipped with its
 diagrams. Thin: read the scope, read the report data, build the bundle, answer with the file."""
-from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.views import APIView
 
-from topology.api.diagrams import MermaidView
+from core.renderers import FileResponses, MarkdownRenderer, ZipRenderer, file_response
 
 from ..bundle import MARKDOWN_NAME, bundle_markdown, bundle_zip
 from ..scopes import scope_from_query
@@ -19,30 +19,24 @@ SCOPE_PARAMETERS = [
 REFUSED = {422: OpenApiResponse(description="A bad scope: each error names its parameter in `pointer`.")}
 
 
-class BundleView(MermaidView):
-    """A file built from the report data of the scope the query names (a plain HttpResponse, past
-    content negotiation, as MermaidView answers)."""
+class BundleView(FileResponses, APIView):
+    """A file built from the report data of the scope the query names, in the media type of its renderer;
+    a refusal is JSON."""
 
-    content_type = ""
     filename = ""
 
     def get(self, request):
         data = report_data(scope=scope_from_query(request.query_params))
-        response = HttpResponse(self.body(data), content_type=self.content_type)
-        response["Content-Disposition"] = f'attachment; filename="{self.filename}"'
-        return response
+        return file_response(self.body(data), filename=self.filename)
 
     def body(self, data: ReportData) -> bytes:
         raise NotImplementedError
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)  # refusals are JSON, whatever Accept says
 
 
 class MermaidReportView(BundleView):
     """The report of a scope as Markdown, with its topology and flows as Mermaid blocks."""
 
-    content_type, filename = "text/markdown; charset=utf-8", MARKDOWN_NAME
+    renderer_classes, filename = [MarkdownRenderer], MARKDOWN_NAME
 
     @extend_schema(parameters=SCOPE_PARAMETERS, operation_id="exports_mermaid_report",
                    responses={(200, "text/markdown"): OpenApiTypes.STR, **REFUSED})
@@ -56,7 +50,7 @@ class MermaidReportView(BundleView):
 class MermaidZipView(BundleView):
     """The same report zipped with each diagram as a .mmd file (diagrams/)."""
 
-    content_type, filename = "application/zip", "switchboard-report.zip"
+    renderer_classes, filename = [ZipRenderer], "switchboard-report.zip"
 
     @extend_schema(parameters=SCOPE_PARAMETERS, operation_id="exports_mermaid_zip",
                    responses={(200, "application/zip"): OpenApiTypes.BINARY, **REFUSED})

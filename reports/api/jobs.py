@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from core.choices import JobStatus
+from core.renderers import FileResponses, PdfRenderer, file_response
 from topology.authentication import api_actor
 
 from ..job_selectors import report_content, report_queryset
@@ -25,7 +26,7 @@ class Pruned(exceptions.APIException):
     default_code = "pruned"
 
 
-class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+class ReportViewSet(FileResponses, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """PDF architecture reports. Every signed-in user and every team token may read the registry, so
     each may ask for, follow and download reports of any scope."""
 
@@ -46,7 +47,7 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
                               409: OpenApiResponse(description="not done yet, or failed"),
                               410: OpenApiResponse(description="removed by retention")})
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], renderer_classes=[PdfRenderer])
     def download(self, request, pk=None):
         """The PDF of a finished report."""
         report = self.get_object()
@@ -55,15 +56,15 @@ class ReportViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         content = report_content(report=report) if report.status == JobStatus.DONE else None
         if content is None:
             raise NotReady(f"report {report.pk} is {report.status}; download it once its status is done")
-        return pdf_response(content, report_id=report.pk)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, HttpResponse) and not isinstance(response, Response):
-            return response  # the PDF: not for content negotiation
-        return super().finalize_response(request, response, *args, **kwargs)
+        return file_response(content, filename=pdf_name(report.pk))
 
 
 def pdf_response(content: bytes, *, report_id: int) -> HttpResponse:
+    """The PDF as the report page downloads it (a plain Django response)."""
     response = HttpResponse(content, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="switchboard-report-{report_id}.pdf"'
+    response["Content-Disposition"] = f'attachment; filename="{pdf_name(report_id)}"'
     return response
+
+
+def pdf_name(report_id: int) -> str:
+    return f"switchboard-report-{report_id}.pdf"

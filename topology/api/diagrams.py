@@ -4,23 +4,24 @@ from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.renderers import DotRenderer, FileResponses, MermaidRenderer, PngRenderer, SvgRenderer, file_response
 from core.severity import SEVERITIES
 
 from .. import graph, mermaid
 from ..authentication import api_actor
 from ..flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from ..models import Team
-from ..render import FORMATS, RenderError, view_drawing, view_key
+from ..render import RenderError, view_drawing, view_key
 from ..rendering import Urls, View, view_parse, view_read, view_select
 from ..selectors import interaction_target_names
 from ..graph_selectors import Stamps, findings_current, topology_current, topology_stamps
 
-MERMAID_TYPE = "text/vnd.mermaid; charset=utf-8"
-DOWNLOADS = {"dot": ("text/vnd.graphviz; charset=utf-8", "topology.dot"),
-             **{fmt: (content_type, f"topology.{fmt}") for fmt, content_type in FORMATS.items()}}
+TOPOLOGY_RENDERERS = [SvgRenderer, PngRenderer, DotRenderer, JSONRenderer]  # ?format= picks one
+TOPOLOGY_FORMATS = [renderer.format for renderer in TOPOLOGY_RENDERERS]
 VIEW_PARAMETERS = [
     OpenApiParameter("team", str, description="Only this team's services and their direct neighbours."),
     OpenApiParameter("focus", str, description="Only services within `hops` of this one."),
@@ -55,14 +56,17 @@ def _topology_json(topology: graph.Topology, view: View) -> dict:
     }
 
 
-class TopologyView(APIView):
+class TopologyView(FileResponses, APIView):
     """The topology as SVG, PNG, DOT or JSON, for the whole system or a view of it."""
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=["svg", "png", "dot", "json"]), *VIEW_PARAMETERS],
+    renderer_classes = TOPOLOGY_RENDERERS
+    format_parameter, default_format = "format", "svg"
+
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=TOPOLOGY_FORMATS), *VIEW_PARAMETERS],
                    responses={200: OpenApiTypes.BINARY}, operation_id="topology_retrieve")
     def get(self, request):
         fmt = request.query_params.get("format", "svg")
-        if fmt not in (*FORMATS, "dot", "json"):
+        if fmt not in TOPOLOGY_FORMATS:
             raise exceptions.ValidationError({"format": "format must be svg, png, dot or json"})
         view, errors = view_read(request.query_params)
         if errors or fmt == "json" or not view.whole:
@@ -81,24 +85,13 @@ class TopologyView(APIView):
             body = view_drawing(stamps.full, view, fmt, topology=topology, registry=stamps.registry)
         except RenderError as exc:
             raise Unavailable(str(exc)) from None
-        return _revalidated(_download(body, *DOWNLOADS[fmt]), etag)
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, HttpResponse) and not isinstance(response, Response):
-            return response  # a diagram: not for content negotiation
-        return super().finalize_response(request, response, *args, **kwargs)
+        return _revalidated(file_response(body, filename=f"topology.{fmt}", inline=True), etag)
 
 
 def _revalidated(response: HttpResponse, etag: str) -> HttpResponse:
     """A drawing the browser may keep, asking each time whether it is still current (304 when so)."""
     response["ETag"] = etag
     response["Cache-Control"] = "private, no-cache"
-    return response
-
-
-def _download(body: bytes, content_type: str, filename: str) -> HttpResponse:
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'inline; filename="{filename}"'
     return response
 
 
@@ -116,11 +109,10 @@ class FindingsView(APIView):
         return Response({"count": len(found), "results": [finding.as_dict() for finding in found]})
 
 
-class MermaidView(APIView):
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, HttpResponse) and not isinstance(response, Response):
-            return response
-        return super().finalize_response(request, response, *args, **kwargs)
+class MermaidView(FileResponses, APIView):
+    """Mermaid text (text/vnd.mermaid); a refusal is JSON."""
+
+    renderer_classes = [MermaidRenderer]
 
 
 class SequenceDiagramView(MermaidView):
@@ -145,7 +137,7 @@ class SequenceDiagramView(MermaidView):
             depth, steps = _bounded(params, "depth", 6, 12), _bounded(params, "steps", 60, 200)
             text = mermaid.sequence_diagram(entry_steps(topology, params["entry"], depth=depth, steps=steps),
                                             title=f"From {params['entry']}")
-        return HttpResponse(text, content_type=MERMAID_TYPE)
+        return Response(text)
 
 
 def _bounded(params, key: str, default: int, highest: int) -> int:
@@ -166,7 +158,7 @@ class FlowchartView(MermaidView):
     def get(self, request):
         topology = topology_current()[1]
         shown = view_select(topology, view_from(request.query_params, topology))
-        return HttpResponse(mermaid.flowchart(shown), content_type=MERMAID_TYPE)
+        return Response(mermaid.flowchart(shown))
 
 
 class FlowStepSerializer(serializers.Serializer):
