@@ -4,14 +4,15 @@ graph_selectors.py."""
 from datetime import timedelta
 
 from django.conf import settings
-from django.db.models import (Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery)
-from django.db.models.functions import Coalesce
+from django.db.models import (CharField, Count, F, Func, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery,
+                              Value)
+from django.db.models.functions import Coalesce, Concat
 from django.utils import timezone
 
 from core.actors import Actor
 from core.choices import Via
 
-from .choices import TeamRole
+from .choices import AuditAction, AuditObject, TeamRole
 from .extensions import registered
 from .manifest import InteractionSpec, ServiceSpec
 from .models import (
@@ -56,7 +57,18 @@ def team_list() -> QuerySet[Team]:
 
 
 def team_members(*, team: Team) -> QuerySet[TeamMembership]:
-    return team.memberships.select_related("user").order_by("role", "user__username")
+    """Members, maintainers first, each with `since`: when the audit trail last saw them added to the
+    team (None for a membership written outside it, e.g. in the Django shell)."""
+    added = AuditEvent.objects.filter(
+        team_slug=team.slug, object_type=AuditObject.MEMBERSHIP, action=AuditAction.CREATE,
+        object_key=Concat(Value(f"{team.slug}/"), OuterRef("user__username"), output_field=CharField()),
+    ).order_by("-at", "-id").values("at")[:1]
+    return (team.memberships.select_related("user").annotate(since=Subquery(added))
+            .order_by("role", "user__username"))
+
+
+def team_member_of(*, team: Team, username: str) -> TeamMembership | None:
+    return team_members(team=team).filter(user__username=username).first()
 
 
 def team_tokens(*, team: Team) -> QuerySet[ApiToken]:

@@ -6,15 +6,17 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.db import transaction
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from core.actors import Actor
-from core.errors import Forbidden
+from core.errors import Conflict, Forbidden, Invalid
+from core.inputs import shown
 
 from .audit import audit_event, audit_record
-from .choices import AuditAction, AuditObject
+from .choices import AuditAction, AuditObject, TeamRole
 from .models import ApiToken, Service, Team, TeamMembership, WorkerHeartbeat
 from .overview_services import registry_changed
 from .registration import SERVICE_FIELDS, placeholders_prune
@@ -86,6 +88,111 @@ def team_member_set(*, actor: Actor, team: Team, user, role: str) -> TeamMembers
                               f"{team.slug}/{user.get_username()}", team_slug=team.slug,
                               changes={"role": [before, role]})])
     return membership
+
+
+# Team members. Maintainers of a team and staff add members, change their roles and remove them; every
+# change is audited like other registry writes. API tokens never change members (a token is CI's
+# credential for registering services, and must not be able to hand out access); they may read them.
+# A team always keeps one maintainer: the last one is neither removed nor made a viewer (409).
+
+
+def team_members_write_check(*, actor: Actor, team: Team) -> None:
+    """Refuse (403) an actor who may not change the members of the team."""
+    if actor.token_id is not None:
+        raise Forbidden(f"{actor.label} may not change team members: API tokens only read them; "
+                        f"a maintainer of {team.slug!r} or staff changes them")
+    if not actor.can_write_team(team.id):
+        raise Forbidden(f"{actor.label} may not change the members of team {team.slug!r}: "
+                        f"only its maintainers and staff may")
+
+
+def _member_role_check(role) -> str:
+    if role not in TeamRole.values:
+        raise Invalid([{"pointer": "/role",
+                        "message": f"the role must be one of {', '.join(TeamRole.values)}, not {shown(role)}"}])
+    return role
+
+
+def _member_key(team: Team, username: str) -> str:
+    return f"{team.slug}/{username}"
+
+
+def _team_lock(team: Team) -> None:
+    """Serialise membership writes of one team, so two of them cannot both remove "the other" maintainer."""
+    Team.objects.select_for_update().filter(pk=team.pk).exists()
+
+
+def _maintainer_keep(team: Team, membership: TeamMembership, *, what: str) -> None:
+    others = TeamMembership.objects.filter(team=team, role=TeamRole.MAINTAINER).exclude(pk=membership.pk)
+    if membership.role == TeamRole.MAINTAINER and not others.exists():
+        raise Conflict(f"{membership.user.get_username()} is the last maintainer of {team.slug}, so they cannot be "
+                       f"{what}: make another member a maintainer first")
+
+
+def _membership_current(team: Team, membership: TeamMembership) -> TeamMembership:
+    current = TeamMembership.objects.select_related("user").filter(pk=membership.pk, team=team).first()
+    if current is None:
+        raise Conflict(f"{membership.user.get_username()} was removed from {team.slug} by another change at the "
+                       f"same time")
+    return current
+
+
+@transaction.atomic
+def team_member_add(*, actor: Actor, team: Team, username: str, role: str) -> TeamMembership:
+    """Add an existing user to the team with a role (maintainer or viewer; never staff)."""
+    team_members_write_check(actor=actor, team=team)
+    _member_role_check(role)
+    users = get_user_model().objects
+    user = users.filter(username=username).first()
+    if user is None:
+        near = users.filter(username__iexact=username).values_list("username", flat=True).first()
+        hint = f"; did you mean {near!r}?" if near else ""
+        raise Invalid([{"pointer": "/username", "message": f"there is no user named {shown(username)}{hint}"}])
+    _team_lock(team)
+    existing = TeamMembership.objects.filter(team=team, user=user).values_list("role", flat=True).first()
+    if existing:
+        raise Invalid([{"pointer": "/username", "message": f"{username} is already a member of {team.slug} "
+                                                           f"({existing}); change their role instead"}])
+    try:
+        with transaction.atomic():
+            membership = TeamMembership.objects.create(team=team, user=user, role=role)
+    except IntegrityError:
+        raise Conflict(f"{username} was added to {team.slug} by another change at the same time") from None
+    audit_record([audit_event(actor, AuditAction.CREATE, AuditObject.MEMBERSHIP, _member_key(team, username),
+                              team_slug=team.slug, changes={"role": [None, role]})])
+    return membership
+
+
+@transaction.atomic
+def team_member_role_change(*, actor: Actor, team: Team, membership: TeamMembership, role: str) -> TeamMembership:
+    """Give a member another role; the same role again changes nothing and records nothing."""
+    team_members_write_check(actor=actor, team=team)
+    _member_role_check(role)
+    _team_lock(team)
+    membership = _membership_current(team, membership)
+    if membership.role == role:
+        return membership
+    _maintainer_keep(team, membership, what=f"made a {role}")
+    before = membership.role
+    membership.role = role
+    membership.save(update_fields=["role"])
+    audit_record([audit_event(actor, AuditAction.UPDATE, AuditObject.MEMBERSHIP,
+                              _member_key(team, membership.user.get_username()), team_slug=team.slug,
+                              changes={"role": [before, role]})])
+    return membership
+
+
+@transaction.atomic
+def team_member_remove(*, actor: Actor, team: Team, membership: TeamMembership) -> None:
+    """Remove a member from the team (the user stays; only the membership goes)."""
+    team_members_write_check(actor=actor, team=team)
+    _team_lock(team)
+    membership = _membership_current(team, membership)
+    _maintainer_keep(team, membership, what="removed")
+    membership.delete()
+    audit_record([audit_event(actor, AuditAction.DELETE, AuditObject.MEMBERSHIP,
+                              _member_key(team, membership.user.get_username()), team_slug=team.slug,
+                              changes={"role": [membership.role, None]})])
 
 
 def token_digest(raw: str) -> str:
