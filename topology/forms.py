@@ -4,7 +4,7 @@ from django import forms
 from .criteria import BOOL, CHOICE, CRITERIA, INTEGER, anchor
 
 from . import validation as v
-from .choices import Broker, Lifecycle, Style
+from .choices import Broker, Lifecycle, Style, TeamRole
 from .manifest import InteractionSpec
 from .models import Service, Team
 
@@ -168,3 +168,19 @@ def criterion_value(criterion, raw):
     if criterion.kind == BOOL:
         return {"yes": True, "no": False}.get(raw)
     return raw if raw not in ("", None) else None
+
+
+class MemberAddForm(forms.Form):
+    """Add a user to a team (the team page). The service checks the user exists and is not a member yet."""
+
+    prefix = "member"
+    username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={
+        "autocomplete": "off", "spellcheck": "false", "placeholder": "e.g. jdoe"}))
+    role = forms.ChoiceField(choices=TeamRole.choices, initial=TeamRole.VIEWER,
+                             widget=forms.Select(attrs={"style": "width: auto"}))
+
+    def refusal_show(self, errors: list[dict]) -> None:
+        """Put a refusal's errors ({"pointer": "/username", ...}) on the fields they point at."""
+        for error in errors:
+            field = error["pointer"].lstrip("/")
+            self.add_error(field if field in self.fields else None, error["message"])

@@ -2,25 +2,27 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.template.defaultfilters import pluralize
 from django.utils.cache import patch_vary_headers
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from core.errors import Conflict, Forbidden
+from core.errors import Conflict, Forbidden, Invalid
 from core.web import filter_fields, is_htmx, page_of
 
 from .authentication import ui_actor
 from .extensions import page_context, registered
 from .filtersets import InteractionFilterSet, ServiceFilterSet
-from .forms import InteractionForm, ServiceForm
+from .choices import TeamRole
+from .forms import InteractionForm, MemberAddForm, ServiceForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
 from .registration import registration_apply
-from .selectors import interaction_list, interaction_spec_of, service_history, service_incoming, service_list, service_outgoing, service_spec_of, team_history, team_list, team_members, team_role_of, team_tokens, teams_writable_by
+from .selectors import interaction_list, interaction_spec_of, service_history, service_incoming, service_list, service_outgoing, service_spec_of, team_history, team_list, team_member_of, team_members, team_role_of, team_tokens, teams_writable_by
 from .graph_selectors import findings_current
-from .services import service_delete, token_create, token_revoke
+from .services import (service_delete, team_member_add, team_member_remove, team_member_role_change,
+                       team_members_write_check, token_create, token_revoke)
 from .web import form_spec_apply, service_write_require
 
 SERVICE_FORM_FIELDS = ("title", "description", "lifecycle", "language", "repository", "labels")
@@ -190,19 +192,121 @@ def team_list_view(request):
     return render(request, "topology/team_list.html", {"teams": team_list().order_by("slug")})
 
 
-@login_required
-def team_detail(request, slug):
-    team = get_object_or_404(Team, slug=slug)
+def _team_page(request, team: Team, *, status: int = 200, **members) -> HttpResponse:
+    """The team page; `members` overrides the Members section's form, notice or problem."""
     role = team_role_of(user=request.user, team=team)
     return render(request, "topology/team_detail.html", {
         "team": team,
         "role": role,
-        "members": team_members(team=team),
         "services": page_of(request, service_list().filter(team=team).order_by("name")),
         "tokens": team_tokens(team=team) if role == "maintainer" else None,
         "history": team_history(team_slug=team.slug),
         "new_token": request.session.pop("new_token", None),
-    })
+        **_members_context(team, manage=role == "maintainer", **members),
+    }, status=status)
+
+
+def _members_context(team: Team, *, manage: bool, form: MemberAddForm | None = None, notice: str = "",
+                     problem: str = "") -> dict:
+    members = list(team_members(team=team))
+    return {"members": members, "manage_members": manage,
+            "maintainer_count": sum(item.role == TeamRole.MAINTAINER for item in members),
+            "member_form": form or MemberAddForm(), "member_notice": notice, "member_problem": problem,
+            "roles": TeamRole.choices}
+
+
+@login_required
+def team_detail(request, slug):
+    return _team_page(request, get_object_or_404(Team, slug=slug))
+
+
+def _members_answer(request, team: Team, *, status: int = 200, form: MemberAddForm | None = None,
+                    notice: str = "", problem: str = ""):
+    """After a member change. htmx gets the Members section (and the history, out of band, when something
+    was written). A plain form post is redirected to the team page when it worked, or gets the page again
+    with the problem in the Members section and the refusal's status (403, 409, 422)."""
+    if is_htmx(request):
+        return render(request, "topology/_members.html", {
+            "team": team, "history": team_history(team_slug=team.slug), "history_oob": status == 200,
+            **_members_context(team, manage=ui_actor(request).can_write_team(team.id), form=form, notice=notice,
+                               problem=problem),
+        }, status=status)
+    if status == 200:
+        messages.success(request, notice)
+        return redirect(team.get_absolute_url() + "#members")
+    if status == 403:
+        raise PermissionDenied(problem)
+    return _team_page(request, team, status=status, form=form, problem=problem)
+
+
+def _members_writer(request, team: Team):
+    """The actor, when it may change the team's members; else the refusal's message."""
+    actor = ui_actor(request)
+    try:
+        team_members_write_check(actor=actor, team=team)
+    except Forbidden as exc:
+        return None, str(exc)
+    return actor, ""
+
+
+def _member_or_404(team: Team, username: str):
+    membership = team_member_of(team=team, username=username)
+    if membership is None:
+        raise Http404(f"{username} is not a member of {team.slug}")
+    return membership
+
+
+@login_required
+@require_POST
+def member_add_view(request, slug):
+    team = get_object_or_404(Team, slug=slug)
+    actor, refusal = _members_writer(request, team)
+    if actor is None:
+        return _members_answer(request, team, status=403, problem=refusal)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        username, role = form.cleaned_data["username"], form.cleaned_data["role"]
+        try:
+            team_member_add(actor=actor, team=team, username=username, role=role)
+        except Invalid as exc:
+            form.refusal_show(exc.errors)
+        except (Forbidden, Conflict) as exc:
+            return _members_answer(request, team, status=exc.status, form=form, problem=str(exc))
+        else:
+            return _members_answer(request, team, notice=f"{username} added to {team} as {role}.")
+    return _members_answer(request, team, status=422, form=form)
+
+
+@login_required
+@require_POST
+def member_role_view(request, slug, username):
+    team = get_object_or_404(Team, slug=slug)
+    actor, refusal = _members_writer(request, team)
+    if actor is None:
+        return _members_answer(request, team, status=403, problem=refusal)
+    membership = _member_or_404(team, username)
+    role = request.POST.get("role", "")
+    try:
+        team_member_role_change(actor=actor, team=team, membership=membership, role=role)
+    except (Invalid, Forbidden, Conflict) as exc:
+        return _members_answer(request, team, status=exc.status,
+                               problem=f"The role of {username} was not changed: {exc}.")
+    return _members_answer(request, team, notice=f"{username} is now a {role} of {team}.")
+
+
+@login_required
+@require_POST
+def member_remove_view(request, slug, username):
+    team = get_object_or_404(Team, slug=slug)
+    actor, refusal = _members_writer(request, team)
+    if actor is None:
+        return _members_answer(request, team, status=403, problem=refusal)
+    membership = _member_or_404(team, username)
+    try:
+        team_member_remove(actor=actor, team=team, membership=membership)
+    except (Forbidden, Conflict) as exc:
+        return _members_answer(request, team, status=exc.status, problem=f"{exc}.")
+    return _members_answer(request, team, notice=f"{username} removed from {team}.")
 
 
 @login_required
