@@ -2,7 +2,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from .. import validation as v
-from ..choices import Lifecycle
+from ..choices import Lifecycle, TeamRole
 from ..extensions import registered
 from ..models import Interaction, Service, Team
 from ..selectors import interaction_target_names, service_incoming
@@ -138,3 +138,34 @@ class RegistrationReportSerializer(serializers.Serializer):
     summary = serializers.DictField()
     services = serializers.ListField(child=serializers.DictField())
     placeholders = serializers.DictField()
+
+
+class MemberSerializer(serializers.Serializer):
+    """A member of a team: the user, the role in the team, and since when (null when the membership
+    was written before or outside the audit trail)."""
+
+    username = serializers.CharField(source="user.username", read_only=True)
+    full_name = serializers.CharField(source="user.get_full_name", read_only=True)
+    role = serializers.ChoiceField(choices=TeamRole.choices, read_only=True)
+    since = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class MemberCreateSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150, help_text="An existing user's username.")
+    role = serializers.ChoiceField(choices=TeamRole.choices, help_text="maintainer or viewer.")
+
+
+class MemberRoleSerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=TeamRole.choices, help_text="maintainer or viewer.")
+
+
+class MemberRefusalErrorSerializer(serializers.Serializer):
+    pointer = serializers.CharField(help_text="JSON pointer into the request body, e.g. /role ('' for the whole).")
+    message = serializers.CharField()
+
+
+class MemberRefusalSerializer(serializers.Serializer):
+    """The body of a refusal (403, 409, 422): what went wrong and, for 403 and 422, where."""
+
+    detail = serializers.CharField()
+    errors = MemberRefusalErrorSerializer(many=True, required=False)
