@@ -57,6 +57,11 @@ class ProbeStatus(models.Model):
     latency_ms = models.FloatField(null=True, blank=True)
     values = models.JSONField(default=dict, blank=True)
     error = models.CharField(max_length=300, blank=True)
+    # Flapping protection: how many results in a row had `outcome`, and the state last confirmed
+    # (announced) once that streak reached PROBE_DOWN_AFTER / PROBE_UP_AFTER.
+    streak = models.PositiveIntegerField(default=0)
+    confirmed = models.CharField(max_length=10, choices=ProbeOutcome.choices, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         db_table = "topology_probestatus"

@@ -25,7 +25,9 @@ from topology.models import Service
 from .engine.policy import TargetPolicy, policy_build
 from .engine.runner import probes_run
 from .engine.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec, probe_declaration_check
+from .choices import ProbeOutcome
 from .models import Probe, ProbeResult, ProbeStatus
+from .signals import StateChange, probe_states_confirmed
 
 RUN_TASK = "topology.tasks.probes_run"  # probes.tasks.probes_run, sent by name: that module imports this one
 DISPATCH_LIMIT = 20000
@@ -199,16 +201,42 @@ def probe_policy() -> TargetPolicy:
                           settings.PROBE_CA_BUNDLE)
 
 
+@transaction.atomic
 def probe_results_record(*, location: str, slot: datetime, results: list[RunResult]) -> None:
-    """Store raw results (one per probe, location and slot) and move the statuses forward."""
+    """Store raw results (one per probe, location and slot), move the statuses forward and confirm
+    the states that held long enough, all in one transaction; receivers of `probe_states_confirmed`
+    write what a confirmed change causes (an outbox event) in it too."""
     ProbeResult.objects.bulk_create([
         ProbeResult(probe_id=int(r.key), location=location, slot=slot, started_at=r.started_at,
                     latency_ms=round(r.latency_ms, 3), outcome=str(r.outcome), values=r.values or None,
                     error=r.error)
         for r in results
     ], ignore_conflicts=True)
+    changes = []
     for start in range(0, len(results), 500):
-        _statuses_advance(location=location, slot=slot, results=results[start:start + 500])
+        batch = results[start:start + 500]
+        _statuses_advance(location=location, slot=slot, results=batch)
+        changes += _states_confirm(location=location, probe_ids=[int(r.key) for r in batch])
+    if changes:
+        probe_states_confirmed.send(sender=ProbeStatus, changes=changes)
+
+
+def _states_confirm(*, location: str, probe_ids: list[int]) -> list[StateChange]:
+    """Confirm the states that held PROBE_DOWN_AFTER (down, degraded) or PROBE_UP_AFTER (up) results
+    in a row. Each confirmation is a conditional UPDATE from the state read, so when two workers
+    record results of one probe at once, only one of them confirms (and announces) a change."""
+    ready = (Q(outcome=ProbeOutcome.UP, streak__gte=settings.PROBE_UP_AFTER)
+             | Q(outcome__in=[ProbeOutcome.DOWN, ProbeOutcome.DEGRADED], streak__gte=settings.PROBE_DOWN_AFTER))
+    candidates = (ProbeStatus.objects.filter(ready, location=location, probe_id__in=probe_ids)
+                  .exclude(confirmed=F("outcome")).values_list("pk", "probe_id", "confirmed", "outcome", "checked_at",
+                                                              "latency_ms", "values", "error"))
+    changes = []
+    for pk, probe_id, previous, state, at, latency, values, error in candidates:
+        won = ProbeStatus.objects.filter(pk=pk, confirmed=previous, outcome=state).update(confirmed=state,
+                                                                                         confirmed_at=at)
+        if won:
+            changes.append(StateChange(probe_id, location, previous, state, at, latency, values or {}, error))
+    return changes
 
 
 def _statuses_advance(*, location: str, slot: datetime, results: list[RunResult]) -> None:
@@ -235,6 +263,7 @@ _STATUS_SQL = (
     "WITH v(probe_id, outcome, finished, latency, error, vals) AS (VALUES {values}) "
     "UPDATE {table} AS s SET "
     "since = CASE WHEN s.outcome = v.outcome THEN s.since ELSE v.finished END, "
+    "streak = CASE WHEN s.outcome = v.outcome THEN s.streak + 1 ELSE 1 END, "
     "outcome = v.outcome, checked_at = v.finished, latency_ms = v.latency, error = v.error, "
     "{vals} = v.vals, last_slot = %s "
     "FROM v WHERE s.probe_id = v.probe_id AND s.location = %s AND (s.last_slot IS NULL OR s.last_slot < %s)"

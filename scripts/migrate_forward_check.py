@@ -59,6 +59,7 @@ from django.conf import settings
 from django.db import connection
 
 skipped, prefixes = json.loads(sys.argv[1])
+kept = json.loads(sys.argv[2]) if len(sys.argv) > 2 else {}  # table -> the columns it had before migrating
 
 
 def text(value):
@@ -79,7 +80,10 @@ def text(value):
 
 
 def table_snapshot(cursor, table):
-    columns = sorted(column.name for column in connection.introspection.get_table_description(cursor, table))
+    """Rows over every column, or over the columns the table had before (a column a migration adds is
+    not a change of the rows kept; one it drops is, as the column list is part of the digest)."""
+    present = sorted(column.name for column in connection.introspection.get_table_description(cursor, table))
+    columns = [c for c in kept[table] if c in present] if table in kept else present
     quote = connection.ops.quote_name
     order = ", ".join(str(position) for position in range(1, len(columns) + 1))
     cursor.execute(f"SELECT {', '.join(quote(c) for c in columns)} FROM {quote(table)} ORDER BY {order}")
@@ -89,7 +93,8 @@ def table_snapshot(cursor, table):
         for row in rows:
             digest.update(json.dumps([text(value) for value in row]).encode() + b"\n")
             count += 1
-    return {"rows": count, "sha256": digest.hexdigest(), "columns": columns}
+    return {"rows": count, "sha256": digest.hexdigest(), "columns": columns,
+            "added": [c for c in present if c not in columns]}
 
 
 with connection.cursor() as cursor:
@@ -317,9 +322,12 @@ def postgres_recreate(url: str, *, drop_only: bool = False) -> None:
 # --- snapshots -----------------------------------------------------------------------------------
 
 
-def snapshot(tree: Path, env: dict[str, str]) -> dict[str, dict]:
-    """Count and digest of every data table, read with the settings and code of `tree`."""
-    found = json.loads(python_in(tree, env, SNAPSHOT, json.dumps([SKIPPED_TABLES, SKIPPED_PREFIXES])))
+def snapshot(tree: Path, env: dict[str, str], *, before: dict[str, dict] | None = None) -> dict[str, dict]:
+    """Count and digest of every data table, read with the settings and code of `tree`; with `before`,
+    over the columns each table had then (columns added since are listed, not compared)."""
+    kept = {table: found["columns"] for table, found in (before or {}).items()}
+    found = json.loads(python_in(tree, env, SNAPSHOT, json.dumps([SKIPPED_TABLES, SKIPPED_PREFIXES]),
+                                 json.dumps(kept)))
     if Path(found["code_root"]).resolve() != tree.resolve():
         raise StepFailed(f"the snapshot in {tree} ran the code of {found['code_root']}")
     return found["tables"]
@@ -384,7 +392,7 @@ def check(base: str = DEFAULT_BASE, database_url: str | None = None, *, new_tree
         (workdir / "before.json").write_text(json.dumps(before, indent=1, sort_keys=True))
         progress(f"new code ({new_tree}): migrate")
         result.applied = applied_migrations(manage(new_tree, env, "migrate", "--noinput").stdout)
-        after = snapshot(new_tree, env)
+        after = snapshot(new_tree, env, before=before)
         (workdir / "after.json").write_text(json.dumps(after, indent=1, sort_keys=True))
         result.tables = compare(before, after)
         result.lost = [t.table for t in result.tables if t.status in {"LOST", "DIFF"}]

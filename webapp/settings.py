@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "decisions",
     "reports",
     "imports",
+    "notifications",
     "dashboard",
 ]
 
@@ -301,6 +302,7 @@ CELERY_BEAT_SCHEDULE = {
     "probes-rollup": {"task": "topology.tasks.probe_rollups_update", "schedule": 60.0},
     "probes-retention": {"task": "topology.tasks.probe_retention_apply", "schedule": 3600.0},
     "reports-retention": {"task": "reports.tasks.report_retention_apply", "schedule": 3600.0},
+    "notifications-sweep": {"task": "notifications.tasks.deliveries_sweep", "schedule": 10.0},
 }
 # A worker is shown as alive while its last heartbeat is younger than this.
 WORKER_HEARTBEAT_STALE_SECONDS = 120
@@ -338,6 +340,37 @@ PROBE_BATCH_SIZE = env_int("PROBE_BATCH_SIZE", 250, minimum=1)
 PROBE_RAW_RETENTION_HOURS = env_int("PROBE_RAW_RETENTION_HOURS", 48, minimum=1)
 PROBE_MINUTE_ROLLUP_RETENTION_HOURS = env_int("PROBE_MINUTE_ROLLUP_RETENTION_HOURS", 24, minimum=1)
 PROBE_HOUR_ROLLUP_RETENTION_DAYS = env_int("PROBE_HOUR_ROLLUP_RETENTION_DAYS", 90, minimum=1)
+# Flapping protection: a state is confirmed (and announced) once this many results in a row had it.
+PROBE_DOWN_AFTER = env_int("PROBE_DOWN_AFTER", 2, minimum=1)  # down or degraded
+PROBE_UP_AFTER = env_int("PROBE_UP_AFTER", 2, minimum=1)
+
+
+
+def _public_url() -> str:
+    url = (os.environ.get("SWITCHBOARD_URL", "").strip() or f"http://127.0.0.1:{os.environ.get('PORT', '8000')}")
+    if not url.startswith(("http://", "https://")):
+        raise ImproperlyConfigured(f"SWITCHBOARD_URL={url!r} must be an http:// or https:// URL (where people open "
+                                   "Switchboard; notifications link to its pages).")
+    return url.rstrip("/")
+
+
+# Notifications (notifications/): links in messages point here.
+SWITCHBOARD_URL = _public_url()
+NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)  # per connect and per read
+NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)  # then the delivery is failed
+NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 15, minimum=1)  # first retry; doubles each time
+NOTIFY_BACKOFF_MAX_SECONDS = env_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# E-mail: printed on the console by default; set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER,
+# EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) to send through an SMTP server.
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()
+EMAIL_BACKEND = ("django.core.mail.backends.smtp.EmailBackend" if EMAIL_HOST
+                 else "django.core.mail.backends.console.EmailBackend")
+EMAIL_PORT = env_int("EMAIL_PORT", 587, minimum=1)
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
+EMAIL_TIMEOUT = NOTIFY_TIMEOUT_SECONDS
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "").strip() or "switchboard@localhost"
 
 LOGGING = {
     "version": 1,
