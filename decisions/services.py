@@ -20,6 +20,7 @@ from topology.overview_services import registry_changed
 from .choices import DecisionKind, DecisionStatus
 from .models import Decision
 from .rules import DECLARED_STYLES
+from .signals import decision_changed
 
 TEXT_FIELDS = ("title", "context", "outcome", "justification", "consequences_good", "consequences_bad")
 FIELDS = (*TEXT_FIELDS, "status", "kind", "drivers", "options", "chosen_style", "recommendation", "decided_on",
@@ -286,10 +287,11 @@ def decision_create(*, actor: Actor, title: str, status: str = DecisionStatus.PR
         events = []
         if supersedes is not None:
             _supersede(actor, target=supersedes, by=decision, events=events)
+        created = field_changes({}, _snapshot(decision, linked))
         events.insert(0, audit_event(actor, AuditAction.CREATE, AuditObject.DECISION, decision.code,
-                                     team_slug=team.slug if team else "",
-                                     changes=field_changes({}, _snapshot(decision, linked))))
+                                     team_slug=team.slug if team else "", changes=created))
         audit_record(events)
+        decision_changed.send(sender=Decision, decision=decision, change="created", changes=created, actor=actor.label)
         return decision
 
     return _retrying(write)
@@ -333,6 +335,8 @@ def decision_update(*, actor: Actor, decision: Decision, **changes) -> Decision:
         if changed:
             events.insert(0, audit_event(actor, AuditAction.UPDATE, AuditObject.DECISION, locked.code,
                                          team_slug=locked.team.slug if locked.team_id else "", changes=changed))
+            decision_changed.send(sender=Decision, decision=locked, change="updated", changes=changed,
+                                  actor=actor.label)
         audit_record(events)
         return locked
 
@@ -355,6 +359,8 @@ def decision_delete(*, actor: Actor, decision: Decision) -> None:
     if previous is not None:
         Decision.objects.filter(pk=decision.pk).update(supersedes=None)
         _release(actor, target=previous, by=decision, events=events)
+    decision_changed.send(sender=Decision, decision=decision, change="deleted", changes=events[0].changes,
+                          actor=actor.label)
     decision.delete()
     audit_record(events)
     registry_changed()

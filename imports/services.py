@@ -7,6 +7,7 @@ from django.db import transaction
 
 from core.actors import Actor
 from core.errors import Forbidden
+from topology.signals import registry_written
 
 from .dependencies import DependencySet
 from .drift import Drift, drift_compare
@@ -55,6 +56,7 @@ def _stored(found: DependencySet, *, digest: str, actor: Actor) -> DependencySna
     ObservedLink.objects.bulk_create([ObservedLink(snapshot=snapshot, parent=edge.parent, child=edge.child,
                                                    calls=edge.calls, errors=edge.errors) for edge in found.edges],
                                      batch_size=2000)
+    registry_written.send(sender=DependencySnapshot)  # new drift is a new finding
     return snapshot
 
 

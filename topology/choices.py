@@ -47,3 +47,6 @@ class AuditObject(models.TextChoices):
     RULE = "rule", "Custom rule"
     FLOW = "flow", "Flow"
     DECISION = "decision", "Decision"
+    CHANNEL = "channel", "Notification channel"
+    MAINTENANCE = "maintenance", "Maintenance window"
+    PROBE_MUTE = "probe-mute", "Probe mute"

@@ -16,6 +16,7 @@ from django.utils import timezone
 from . import graph
 from .models import RegistryRevision, TopologySummary
 from .rendering import overview_trimmed
+from .signals import registry_written
 from .graph_selectors import topology_overview, topology_stamps, topology_summary
 
 SUMMARY_FIELDS = ["stamp", "teams", "links", "groups", "computed_at"]
@@ -39,6 +40,7 @@ def registry_changed() -> None:
     up to date (a failure is logged, and the next reader aggregates instead)."""
     if not RegistryRevision.objects.filter(key=1).update(number=F("number") + 1):
         RegistryRevision.objects.get_or_create(key=1, defaults={"number": 1})  # the row was flushed away
+    registry_written.send(sender=RegistryRevision)
     transaction.on_commit(lambda: topology_summary_refresh(only_if_stale=True), robust=True)
 
 

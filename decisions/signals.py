@@ -1,0 +1,7 @@
+"""Signals of the decisions app, for the apps above it (notifications) to act on without being imported."""
+from django.dispatch import Signal
+
+# Sent inside the transaction of a decision write with `decision`, `change` ("created", "updated" or
+# "deleted"), `changes` ({field: [before, after]}) and `actor` (its label). A receiver that writes
+# (an outbox row) writes in that same transaction.
+decision_changed = Signal()

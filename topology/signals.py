@@ -1,0 +1,7 @@
+"""Signals of the registry, for the apps above topology to act on without being imported."""
+from django.dispatch import Signal
+
+# Sent by every registry write inside its transaction, after the rest of its writes (registration,
+# deleting a service, decision writes, re-evaluation batches). A receiver that writes (an outbox row)
+# writes in that same transaction.
+registry_written = Signal()
