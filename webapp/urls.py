@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/", include("reports.api.export_urls")),
     path("api/v1/", include("reports.api.urls")),
     path("api/v1/", include("imports.api.urls")),
+    path("api/v1/", include("notifications.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("", include("decisions.rule_page_urls")),
@@ -28,4 +29,5 @@ urlpatterns = [
     path("", include("probes.urls")),
     path("", include("reports.urls")),
     path("", include("imports.urls")),
+    path("", include("notifications.urls")),
 ]

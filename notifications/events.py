@@ -1,0 +1,209 @@
+"""Writing events into the outbox, in the transaction of the change that causes them, with one
+pending delivery per channel that wants each; delivery is queued once that transaction commits.
+
+Three sources, each reached by a signal of a lower app (receivers.py):
+- a probe's confirmed state changed (probes.signals.probe_states_confirmed): probe.down/up/degraded,
+  stored but sent to no one while the probe is muted or its service is in a maintenance window;
+- the registry changed (topology.signals.registry_written): the findings are computed in the same
+  transaction and compared with those already known; a new one is finding.new;
+- a decision was written (decisions.signals.decision_changed): decision.changed.
+"""
+import hashlib
+from collections.abc import Iterable
+from datetime import datetime
+
+from celery import current_app
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from core.severity import severity_at_least
+from probes.models import Probe
+from probes.signals import StateChange
+from topology import graph
+from topology.extensions import registered
+from topology.graph_selectors import topology_load
+from topology.models import Interaction, Service, Team
+from topology.selectors import settled_links
+
+from . import payloads
+from .choices import PROBE_EVENTS, EventType, Suppression
+from .models import Channel, Delivery, Event, FindingBaseline, KnownFinding, MaintenanceWindow, ProbeMute
+
+SEND_TASK = "notifications.tasks.delivery_send"
+
+
+def page_url(path: str) -> str:
+    return settings.SWITCHBOARD_URL.rstrip("/") + path
+
+
+# --- the outbox ----------------------------------------------------------------------------------
+
+
+def event_write(*, type: str, summary: str, url: str, details: dict, teams: list[str], service: str = "",
+                suppressed: str = "", finding: graph.Finding | None = None, at: datetime | None = None) -> Event:
+    """Store one event and a pending delivery for each channel that wants it (none when suppressed)."""
+    at = at or timezone.now()
+    event = Event(type=type, occurred_at=at, teams=teams, service=service, summary=summary, suppressed=suppressed,
+                  team=Team.objects.filter(slug=teams[0]).first() if teams else None)
+    event.payload = {"id": str(event.id), "type": type, "occurred_at": at.isoformat(), "team": teams[0] if teams else None,
+                     "teams": teams, "service": service or None, "summary": summary, "url": url, **details}
+    event.save()
+    if not suppressed:
+        deliveries_create(event=event, channels=channels_wanting(type=type, teams=teams, finding=finding))
+    return event
+
+
+def channels_wanting(*, type: str, teams: list[str], finding: graph.Finding | None = None) -> list[Channel]:
+    """Enabled channels of these teams (and system-wide ones) subscribed to `type`; for a finding,
+    those whose severity floor and chain depth it passes."""
+    mine = Q(team__isnull=True) | Q(team__slug__in=teams)
+    channels = [c for c in Channel.objects.filter(mine, enabled=True) if type in c.events]
+    return [c for c in channels if finding is None or finding_wanted(c, finding)]
+
+
+def finding_wanted(channel: Channel, finding: graph.Finding) -> bool:
+    if finding.kind == "sync-chain":
+        return (finding.value or 0) > channel.chain_depth
+    return severity_at_least(finding.severity, channel.min_severity)
+
+
+def deliveries_create(*, event: Event, channels: Iterable[Channel]) -> list[Delivery]:
+    rows = Delivery.objects.bulk_create([Delivery(event=event, channel=c, next_attempt_at=event.occurred_at)
+                                         for c in channels])
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(lambda: deliveries_queue(delivery_ids=ids), robust=True)
+    return rows
+
+
+def deliveries_queue(*, delivery_ids: list[int]) -> None:
+    """Queue a send of each delivery (a broker that is down only delays them: the sweep finds them)."""
+    task = current_app.tasks[SEND_TASK]
+    for pk in delivery_ids:
+        task.apply_async(args=[pk], queue="celery")
+
+
+# --- probes --------------------------------------------------------------------------------------
+
+
+def probe_events_write(*, changes: list[StateChange]) -> list[Event]:
+    """One event per confirmed change (a probe's first state, when it is up, is not news)."""
+    news = [change for change in changes if change.previous or change.state != "up"]
+    if not news:
+        return []
+    probes = Probe.objects.select_related("service__team").in_bulk([change.probe_id for change in news])
+    held = probes_held(probes=list(probes.values()), at=max(change.at for change in news))
+    return [_probe_event(change, probes[change.probe_id], held.get(change.probe_id, ""))
+            for change in news if change.probe_id in probes]
+
+
+def probes_held(*, probes: list[Probe], at: datetime) -> dict[int, str]:
+    """Probe id -> why its events go to no one right now: muted, or its service in maintenance."""
+    muted = ProbeMute.objects.filter(Q(until__isnull=True) | Q(until__gt=at), probe__in=probes)
+    held = {probe_id: Suppression.MUTED for probe_id in muted.values_list("probe_id", flat=True)}
+    open_windows = MaintenanceWindow.objects.filter(starts_at__lte=at, ends_at__gt=at)
+    in_maintenance = set(Service.objects.filter(maintenance_windows__in=open_windows).values_list("id", flat=True))
+    for probe in probes:
+        if probe.service_id in in_maintenance:
+            held.setdefault(probe.id, Suppression.MAINTENANCE)
+    return held
+
+
+def _probe_event(change: StateChange, probe: Probe, suppressed: str) -> Event:
+    service = probe.service
+    details = {"probe": {"name": probe.name, "kind": probe.kind, "location": change.location,
+                         "previous": change.previous or None, "state": change.state,
+                         "checked_at": change.at.isoformat() if change.at else None,
+                         "latency_ms": change.latency_ms, "values": change.values, "error": change.error or None}}
+    summary = payloads.probe_summary(service=service.name, probe=probe.name, location=change.location,
+                                     previous=change.previous, state=change.state, error=change.error)
+    return event_write(type=PROBE_EVENTS[change.state], summary=summary, url=page_url(probe.get_absolute_url()),
+                       details=details, teams=[service.team.slug] if service.team_id else [], service=service.name,
+                       suppressed=suppressed, at=change.at)
+
+
+# --- findings ------------------------------------------------------------------------------------
+
+
+def findings_scan() -> list[Event]:
+    """Compare the registry's findings with those known: a new one becomes a finding.new event.
+    Runs only while some channel wants finding.new; after a pause it records without announcing."""
+    if not any(EventType.FINDING_NEW in events for events in Channel.objects.filter(enabled=True)
+               .values_list("events", flat=True)):
+        FindingBaseline.objects.filter(key=1, current=True).update(current=False)
+        return []
+    baseline, _ = FindingBaseline.objects.select_for_update().get_or_create(key=1)
+    found = {_fingerprint(finding): finding for finding in findings_now()}
+    known = set(KnownFinding.objects.values_list("fingerprint", flat=True))
+    KnownFinding.objects.filter(fingerprint__in=known - set(found)).delete()
+    now = timezone.now()
+    KnownFinding.objects.bulk_create([KnownFinding(fingerprint=key, kind=f.kind, severity=f.severity, first_seen=now)
+                                      for key, f in found.items() if key not in known], ignore_conflicts=True)
+    announce = baseline.current
+    FindingBaseline.objects.filter(key=1).update(current=True, scanned_at=now)
+    if not announce:
+        return []
+    return [_finding_event(finding, at=now) for key, finding in sorted(found.items()) if key not in known]
+
+
+def findings_now() -> list[graph.Finding]:
+    """Every finding of the registry as it is in this transaction (never from a cache: a cache entry
+    written here would outlive a rollback): the graph's, other sources' (drift) and mismatches."""
+    topology = topology_load()
+    more = tuple(finding for provider in registered.findings for finding in provider(topology))
+    return [*graph.findings(topology, more=more), *_mismatch_findings()]
+
+
+def _mismatch_findings() -> list[graph.Finding]:
+    settled = settled_links()
+    rows = Interaction.objects.exclude(mismatch="").exclude(id__in=settled.values("interaction_id") if settled is not None
+                                                            else []).values_list(
+        "source__name", "name", "style", "recommended_pattern", "mismatch")
+    return [graph.Finding("mismatch", severity, (source,), "§5", f"{source}/{name} is declared {style} but the rules "
+                          f"recommend {recommended}.", value=None)
+            for source, name, style, recommended, severity in rows]
+
+
+def _fingerprint(finding: graph.Finding) -> str:
+    """What makes a finding the same one from scan to scan: its kind, services and severity; for a
+    mismatch, the interaction (named in its text) too."""
+    key = "|".join([finding.kind, finding.severity, *finding.services, finding.text if finding.kind == "mismatch" else ""])
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _finding_event(finding: graph.Finding, *, at: datetime) -> Event:
+    teams = _teams_of(finding.services)
+    first = finding.services[0] if finding.services else ""
+    url = page_url(reverse("topology") + (f"?focus={first}" if first else ""))
+    return event_write(type=EventType.FINDING_NEW, summary=payloads.finding_summary(finding.as_dict()), url=url,
+                       details={"finding": finding.as_dict()}, teams=teams, service=first, finding=finding, at=at)
+
+
+def _teams_of(services: Iterable[str]) -> list[str]:
+    names = list(services)
+    slugs = dict(Service.objects.filter(name__in=names, team__isnull=False).values_list("name", "team__slug"))
+    return list(dict.fromkeys(slugs[name] for name in names if name in slugs))
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+
+def decision_event_write(*, decision, change: str, changes: dict, actor: str) -> Event:
+    links = list(decision.interactions.select_related("source__team")) if decision.pk else []
+    teams = list(dict.fromkeys(([decision.team.slug] if decision.team_id else [])
+                               + [i.source.team.slug for i in links if i.source.team_id]))
+    details = {"decision": {"code": decision.code, "number": decision.number, "title": decision.title,
+                            "status": decision.status, "change": change, "actor": actor,
+                            "changes": {name: values for name, values in changes.items()
+                                        if name in DECISION_FIELDS_SHOWN},
+                            "interactions": [f"{i.source.name}/{i.name}" for i in links]}}
+    url = page_url(reverse("decision-detail", args=[decision.number])) if change != "deleted" else ""
+    summary = payloads.decision_summary(code=decision.code, title=decision.title, change=change, status=decision.status)
+    return event_write(type=EventType.DECISION_CHANGED, summary=summary, url=url, details=details, teams=teams,
+                       service=links[0].source.name if links else "")
+
+
+DECISION_FIELDS_SHOWN = {"title", "status", "outcome", "chosen_style", "team", "decided_on", "supersedes"}
