@@ -10,6 +10,7 @@ Three sources, each reached by a signal of a lower app (receivers.py):
 """
 import hashlib
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 
 from celery import current_app
@@ -157,27 +158,40 @@ def findings_now() -> list[graph.Finding]:
     return [*graph.findings(topology, more=more), *_mismatch_findings()]
 
 
+@dataclass(frozen=True)
+class MismatchFinding(graph.Finding):
+    """An interaction declared otherwise than the rules recommend, with no accepted override."""
+
+    interaction: str = ""  # <source>/<name>
+
+    def as_dict(self) -> dict:
+        return {**super().as_dict(), "interaction": self.interaction}
+
+
 def _mismatch_findings() -> list[graph.Finding]:
     settled = settled_links()
-    rows = Interaction.objects.exclude(mismatch="").exclude(id__in=settled.values("interaction_id") if settled is not None
-                                                            else []).values_list(
-        "source__name", "name", "style", "recommended_pattern", "mismatch")
-    return [graph.Finding("mismatch", severity, (source,), "§5", f"{source}/{name} is declared {style} but the rules "
-                          f"recommend {recommended}.", value=None)
+    rows = (Interaction.objects.exclude(mismatch="")
+            .exclude(id__in=settled.values("interaction_id") if settled is not None else [])
+            .values_list("source__name", "name", "style", "recommended_pattern", "mismatch"))
+    return [MismatchFinding("mismatch", severity, (source,), "§5", f"{source}/{name} is declared {style} but the "
+                            f"rules recommend {recommended}.", interaction=f"{source}/{name}")
             for source, name, style, recommended, severity in rows]
 
 
 def _fingerprint(finding: graph.Finding) -> str:
     """What makes a finding the same one from scan to scan: its kind, services and severity; for a
     mismatch, the interaction (named in its text) too."""
-    key = "|".join([finding.kind, finding.severity, *finding.services, finding.text if finding.kind == "mismatch" else ""])
+    key = "|".join([finding.kind, finding.severity, *finding.services, getattr(finding, "interaction", "")])
     return hashlib.sha256(key.encode()).hexdigest()
 
 
 def _finding_event(finding: graph.Finding, *, at: datetime) -> Event:
     teams = _teams_of(finding.services)
     first = finding.services[0] if finding.services else ""
-    url = page_url(reverse("topology") + (f"?focus={first}" if first else ""))
+    if isinstance(finding, MismatchFinding):
+        url = page_url(reverse("interaction-detail", args=finding.interaction.split("/", 1)))
+    else:
+        url = page_url(reverse("topology") + (f"?focus={first}" if first else ""))
     return event_write(type=EventType.FINDING_NEW, summary=payloads.finding_summary(finding.as_dict()), url=url,
                        details={"finding": finding.as_dict()}, teams=teams, service=first, finding=finding, at=at)
 
