@@ -1,16 +1,21 @@
-"""What a new user ran into: files refused (406) when asked for by their own media type, and probe
-targets that can never be reached accepted until they ran."""
+"""What a new user ran into: files refused (406) when asked for by their own media type, answers the
+OpenAPI schema described otherwise, and probe targets that can never be reached accepted until they ran."""
+import json
+import re
 import socket
 
+import jsonschema
 import pytest
+from django.contrib.auth.models import User
 from django.utils.html import escape
+from rest_framework.test import APIClient
 
 from core.actors import actor_for_cli
 from decisions.services import decision_create
 from probes.forms import ProbeForm
 from probes.models import Probe
 from reports.models import Report, ReportFile
-from tests.factories import as_json, register, service_doc
+from tests.factories import as_json, as_yaml, register, rest, service_doc
 from topology.models import Service
 
 REGISTRATIONS = "/api/v1/registrations/"
@@ -118,13 +123,151 @@ def test_it_handles_a_report_not_done_yet_as_a_json_409(files, admin):
 
 def test_it_handles_revalidation_of_a_drawing_asked_for_by_its_media_type(admin):
     first = admin.get("/api/v1/topology/?format=svg", HTTP_ACCEPT="image/svg+xml")
-    assert first.status_code == 200 and first["ETag"] and first["Content-Disposition"] == 'inline; filename="topology.svg"'
+    assert first.status_code == 200 and first["ETag"]
+    assert first["Content-Disposition"] == 'inline; filename="topology.svg"'
     again = admin.get("/api/v1/topology/?format=svg", HTTP_ACCEPT="image/svg+xml", HTTP_IF_NONE_MATCH=first["ETag"])
     assert again.status_code == 304 and again["ETag"] == first["ETag"]
 
 
-def register_json(client, *docs):
-    return client.post(REGISTRATIONS, data=as_json(*docs), content_type="application/json")
+# Answers are what the OpenAPI schema says they are
+
+
+def json_schema(node):
+    """An OpenAPI 3.0 schema as JSON Schema: `nullable: true` becomes a null alternative."""
+    if isinstance(node, list):
+        return [json_schema(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    node = {key: json_schema(value) for key, value in node.items()}
+    return {"anyOf": [node, {"type": "null"}]} if node.pop("nullable", False) else node
+
+
+@pytest.fixture
+def documented(admin):
+    """Checks an answer against the schema document /api/schema/ serves ($refs into its components)."""
+    response = admin.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    document = json.loads(response.content)
+    components = json_schema(document["components"])
+
+    def check(method: str, template: str, answer) -> None:
+        """The answer's status and media type are documented for this operation, and its JSON fits."""
+        responses = document["paths"][template][method.lower()]["responses"]
+        assert str(answer.status_code) in responses, f"{method} {template} does not document {answer.status_code}"
+        content = responses[str(answer.status_code)].get("content", {})
+        media_type = answer["Content-Type"].split(";")[0]
+        assert media_type in content, f"{method} {template} {answer.status_code}: {media_type} not in {list(content)}"
+        if media_type == "application/json":
+            schema = {**json_schema(content[media_type]["schema"]), "components": components}
+            jsonschema.validate(answer.json(), schema)
+
+    def validate(body, component: str) -> None:
+        jsonschema.validate(body, {"$ref": f"#/components/schemas/{component}", "components": components})
+
+    check.validate, check.components = validate, components
+    return check
+
+
+def client_of(username: str) -> APIClient:
+    client = APIClient()
+    client.force_login(User.objects.get(username=username))
+    return client
+
+
+NOTIFY = rest("order-cancelled", "shipping", "invoicing",
+              criteria={"can_defer": True, "operation": "notification", "eventual_consistency_ok": True,
+                        "requires_decoupling": True, "needs_immediate_response": False})
+RULE = {"slug": "pci-stays-sync", "title": "Payment calls stay synchronous", "decides": "pattern",
+        "condition": 'operation == "notification" and targets > 1', "effects": {"request-response": 20},
+        "cites": "§5.1", "explanation": "House rule: {source} keeps calling {targets} directly.", "enabled": True}
+META = {"name": "meta", "type": "http", "target": "http://169.254.169.254/latest/meta-data/"}
+SERVICES = "/api/v1/services/"
+TOPOLOGY, SEQUENCE, FLOWS, RULES = "/api/v1/topology/", "/api/v1/diagrams/sequence/", "/api/v1/flows/", "/api/v1/rules/"
+PREVIEW, DOWNLOAD = "/api/v1/rules/preview/", "/api/v1/reports/{id}/download/"
+YAML = "application/yaml"
+STEP = {"interaction": "storefront-web/place-order"}
+# (who, method, path as documented, query or path values, how, body, status); `how` is the request's content
+# type, "json", or "accept:" and the Accept header.
+ANSWERS = [
+    ("admin", "GET", "/api/v1/rules/builtin/", "", None, None, 200),
+    ("admin", "POST", REGISTRATIONS, "", YAML, "", 422),
+    ("admin", "POST", REGISTRATIONS, "", YAML, as_yaml(service_doc("orders", probes=[META])), 422),
+    ("admin", "POST", REGISTRATIONS, "?fail_on=warning", YAML,
+     as_yaml(service_doc("orders", interactions=[NOTIFY])), 422),
+    ("admin", "POST", REGISTRATIONS, "", "application/json", "", 400),
+    ("admin", "POST", REGISTRATIONS, "?dry_run=maybe", YAML, as_yaml(service_doc("x")), 400),
+    ("admin", "POST", REGISTRATIONS, "", "text/plain", "x", 415),
+    ("maria", "POST", REGISTRATIONS, "", YAML, as_yaml(service_doc("accounts", team="identity")), 403),
+    ("admin", "POST", REGISTRATIONS, "?dry_run=true", YAML, as_yaml(service_doc("orders")), 200),
+    ("admin", "GET", SERVICES, "", None, None, 200),  # with placeholders, which have no team
+    ("admin", "GET", SERVICES + "{name}/", "payment", None, None, 200),
+    ("admin", "GET", TOPOLOGY, "?format=json", None, None, 200),
+    ("admin", "GET", TOPOLOGY, "?format=svg", None, None, 200),
+    ("admin", "GET", TOPOLOGY, "?format=gif", None, None, 400),
+    ("admin", "GET", TOPOLOGY, "?format=svg", "accept:application/x-nothing", None, 406),
+    ("admin", "GET", "/api/v1/topology/findings/", "", None, None, 200),
+    ("admin", "GET", SEQUENCE, "", "accept:text/vnd.mermaid", None, 400),
+    ("admin", "GET", SEQUENCE, "?flow=nope", None, None, 404),
+    ("admin", "GET", "/api/v1/diagrams/flowchart/", "?team=nope", None, None, 400),
+    ("admin", "GET", FLOWS, "", None, None, 200),
+    ("admin", "POST", FLOWS, "", "json", {"slug": "f", "name": "F", "steps": [STEP]}, 201),
+    ("admin", "POST", FLOWS, "", "json", {"slug": "f", "name": "F", "steps": [{"interaction": "a/b"}]}, 422),
+    ("admin", "POST", FLOWS, "", "json", {"name": "F"}, 400),
+    ("maria", "POST", FLOWS, "", "json", {"slug": "f", "name": "F", "steps": [STEP]}, 403),
+    ("admin", "POST", RULES, "", "json", RULE, 201),
+    ("admin", "POST", RULES, "", "json", {**RULE, "condition": "operation == and"}, 422),
+    ("admin", "POST", RULES, "", "json", {**RULE, "slug": "Not A Slug"}, 400),
+    ("maria", "POST", RULES, "", "json", RULE, 403),
+    ("admin", "POST", PREVIEW, "", "json", RULE, 200),
+    ("admin", "POST", PREVIEW, "", "json", {**RULE, "effects": {"kafka": 2}}, 422),
+    ("admin", "POST", "/api/v1/recommendations/evaluate/", "", "json", {"criteria": {"nope": True}}, 400),
+    ("admin", "GET", "/api/v1/exports/mermaid/", "?team=nope", "accept:text/markdown", None, 422),
+    ("admin", "GET", "/api/v1/exports/mermaid.zip", "?service=nope", None, None, 422),
+    ("admin", "GET", "/api/v1/decisions/{number}/madr/", "99", "accept:text/markdown", None, 404),
+    ("admin", "GET", "/api/v1/exports/decisions.zip", "", "accept:text/markdown", None, 406),
+    ("admin", "GET", DOWNLOAD, "99999", "accept:application/pdf", None, 404),
+    ("admin", "GET", DOWNLOAD, "queued", None, None, 409),
+]
+
+
+def url_of(template: str, values: str) -> str:
+    """The documented path with its {parameter} filled in by `values`, or with `values` as its query."""
+    return re.sub(r"\{[a-z_]+\}", values, template) if "{" in template else template + values
+
+
+@pytest.mark.parametrize("who, method, template, values, how, body, status", ANSWERS,
+                         ids=[f"{who} {method} {url_of(template, values)} {status}"
+                              for who, method, template, values, _, _, status in ANSWERS])
+def test_it_handles_each_answer_as_the_schema_documents_it(demo, documented, who, method, template, values, how,
+                                                          body, status):
+    if values == "queued":
+        values = str(Report.objects.create(requested_by="tester", requested_via="cli").pk)
+    url, client = url_of(template, values), client_of(who)
+    if how and how.startswith("accept:"):
+        answer = client.generic(method, url, HTTP_ACCEPT=how.removeprefix("accept:"))
+    elif how:
+        answer = client.generic(method, url, json.dumps(body) if how == "json" else body,
+                                content_type="application/json" if how == "json" else how)
+    else:
+        answer = client.generic(method, url)
+    assert answer.status_code == status, answer.content[:500]
+    documented(method, template, answer)
+
+
+def test_it_rejects_answers_that_differ_from_the_old_descriptions(admin, documented):
+    """What the schema said before: the built-in rules as one custom rule, a 422 as a list of errors."""
+    builtin = admin.get("/api/v1/rules/builtin/")
+    assert set(builtin.json()) == {"version", "rules"}
+    documented("GET", "/api/v1/rules/builtin/", builtin)
+    with pytest.raises(jsonschema.ValidationError):
+        documented.validate(builtin.json(), "CustomRule")
+    refused = admin.post(REGISTRATIONS, data="", content_type="application/yaml")
+    assert refused.json() == {"detail": "the request is invalid",
+                              "errors": [{"pointer": "", "message": "the manifest names no service"}]}
+    documented("POST", REGISTRATIONS, refused)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(refused.json(), {"type": "array", "items": {"$ref": "#/components/schemas/RefusalError"},
+                                             "components": documented.components})
 
 
 # Probe targets that no probe may ever reach

@@ -1,11 +1,12 @@
 """API for the rules: what-if evaluation, custom rules with preview, and re-evaluation runs."""
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import JSON, detail, field_errors
 from topology import validation as v
 from topology.authentication import api_actor
 from topology.choices import Style
@@ -45,10 +46,14 @@ class EvaluateSerializer(serializers.Serializer):
         raise ValidationError(f"targets must be a whole number from 1 to {v.MAX_TARGETS}, or a list of service names")
 
 
+BAD_FIELDS = field_errors("A field of the wrong shape, named with its message.")
+
+
 class EvaluateView(APIView):
     """What-if: the recommendation for some criteria, without storing anything."""
 
-    @extend_schema(request=EvaluateSerializer, responses={200: dict}, operation_id="recommendations_evaluate")
+    @extend_schema(request=EvaluateSerializer, responses={200: dict, (400, JSON): BAD_FIELDS},
+                   operation_id="recommendations_evaluate")
     def post(self, request):
         serializer = EvaluateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -87,6 +92,63 @@ class CustomRuleSerializer(serializers.ModelSerializer):
         return rule
 
 
+class CustomRuleSavedSerializer(CustomRuleSerializer):
+    evaluation = serializers.IntegerField(read_only=True, help_text="The re-evaluation this change started "
+                                                                    "(GET /api/v1/evaluations/{id}/).")
+
+    class Meta(CustomRuleSerializer.Meta):
+        fields = [*CustomRuleSerializer.Meta.fields, "evaluation"]
+
+
+class BuiltinRuleSerializer(serializers.Serializer):
+    id = serializers.CharField()
+    decides = serializers.CharField(help_text="What its effects score: pattern, protocol or broker.")
+    condition = serializers.CharField()
+    effects = serializers.DictField(child=serializers.FloatField(), help_text="Points for each option it scores.")
+    cites = serializers.CharField(allow_blank=True, help_text="The guidance it applies, e.g. §5.1.")
+    sentence = serializers.CharField(help_text="The reason it gives, with {source} and {targets} filled in.")
+    beyond_document = serializers.BooleanField(help_text="A rule of thumb beyond the guidance it cites.")
+    origin = serializers.CharField()
+
+
+class BuiltinRulesSerializer(serializers.Serializer):
+    version = serializers.CharField(help_text="The built-in rules' version (the ruleset version without custom rules).")
+    rules = BuiltinRuleSerializer(many=True)
+
+
+class RuleErrorSerializer(serializers.Serializer):
+    pointer = serializers.CharField(help_text="The field, e.g. /condition.")
+    message = serializers.CharField()
+    position = serializers.IntegerField(allow_null=True, help_text="The character of the field where it goes wrong.")
+
+
+class RuleRefusalSerializer(serializers.Serializer):
+    """A rule the engine cannot compile."""
+
+    detail = serializers.CharField()
+    errors = RuleErrorSerializer(many=True)
+
+
+class PreviewChangeSerializer(serializers.Serializer):
+    interaction = serializers.CharField(help_text="service/interaction")
+    id = serializers.IntegerField()
+    before = serializers.DictField()
+    after = serializers.DictField()
+
+
+class PreviewSerializer(serializers.Serializer):
+    ruleset_version = serializers.CharField()
+    changed = serializers.IntegerField(help_text="How many interactions would change (changes lists the first 100).")
+    changes = PreviewChangeSerializer(many=True)
+
+
+RULE_REFUSALS = {
+    (400, JSON): BAD_FIELDS,
+    (403, JSON): detail("Only administrators change the rules."),
+    (422, JSON): OpenApiResponse(RuleRefusalSerializer, description="The rule does not compile: where and why."),
+}
+
+
 class IsStaffOrReadOnly(permissions.BasePermission):
     message = "Only administrators change the rules."
 
@@ -94,6 +156,12 @@ class IsStaffOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or bool(request.user and request.user.is_staff)
 
 
+@extend_schema_view(
+    create=extend_schema(request=CustomRuleSerializer, responses={201: CustomRuleSavedSerializer, **RULE_REFUSALS}),
+    update=extend_schema(request=CustomRuleSerializer, responses={200: CustomRuleSavedSerializer, **RULE_REFUSALS}),
+    partial_update=extend_schema(request=CustomRuleSerializer,
+                                 responses={200: CustomRuleSavedSerializer, **RULE_REFUSALS}),
+)
 class CustomRuleViewSet(viewsets.ModelViewSet):
     """The organisation's own rules. Invalid conditions are a 422 with the position of the error."""
 
@@ -120,7 +188,7 @@ class CustomRuleViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         custom_rule_delete(actor=api_actor(self.request), rule=instance)
 
-    @extend_schema(request=CustomRuleSerializer, responses={200: dict})
+    @extend_schema(request=CustomRuleSerializer, responses={200: PreviewSerializer, **RULE_REFUSALS})
     @action(detail=False, methods=["post"])
     def preview(self, request):
         """Which interactions would change recommendation if this rule were saved (nothing is saved)."""
@@ -135,6 +203,7 @@ class CustomRuleViewSet(viewsets.ModelViewSet):
             return rule_error_response(exc)
         return Response(rules_preview(custom=proposed_custom_specs(proposed)))
 
+    @extend_schema(responses=BuiltinRulesSerializer)
     @action(detail=False, methods=["get"])
     def builtin(self, request):
         """The built-in rules, as data."""

@@ -1,9 +1,10 @@
 """Report exports over the API: the Mermaid bundle of a scope, as one Markdown file or zipped with its
 diagrams. Thin: read the scope, read the report data, build the bundle, answer with the file."""
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.views import APIView
 
+from core.api import JSON, NOT_ACCEPTABLE, refusal
 from core.renderers import FileResponses, MarkdownRenderer, ZipRenderer, file_response
 
 from ..bundle import MARKDOWN_NAME, bundle_markdown, bundle_zip
@@ -16,7 +17,8 @@ SCOPE_PARAMETERS = [
                                                  "(not with team)."),
     OpenApiParameter("hops", int, description="With service: how far to look (1-6, default 1)."),
 ]
-REFUSED = {422: OpenApiResponse(description="A bad scope: each error names its parameter in `pointer`.")}
+REFUSED = {(406, JSON): NOT_ACCEPTABLE,
+           (422, JSON): refusal("A bad scope: each error names its parameter in `pointer`.")}
 
 
 class BundleView(FileResponses, APIView):

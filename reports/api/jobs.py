@@ -1,11 +1,12 @@
 """Report API: ask for a PDF report of a scope (202 with the job), follow it, list past ones, download."""
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import JSON, NOT_ACCEPTABLE, detail
 from core.choices import JobStatus
 from core.renderers import FileResponses, PdfRenderer, file_response
 from topology.authentication import api_actor
@@ -45,8 +46,10 @@ class ReportViewSet(FileResponses, mixins.ListModelMixin, mixins.RetrieveModelMi
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
-                              409: OpenApiResponse(description="not done yet, or failed"),
-                              410: OpenApiResponse(description="removed by retention")})
+                              (404, JSON): detail("No report has this id."),
+                              (406, JSON): NOT_ACCEPTABLE,
+                              (409, JSON): detail("not done yet, or failed"),
+                              (410, JSON): detail("removed by retention")})
     @action(detail=True, methods=["get"], renderer_classes=[PdfRenderer])
     def download(self, request, pk=None):
         """The PDF of a finished report."""

@@ -6,10 +6,11 @@ download them. The files are negotiated by their renderers (core.renderers); ref
 import re
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.views import APIView
 
+from core.api import JSON, NOT_ACCEPTABLE, detail
 from core.inputs import shown
 from core.renderers import FileResponses, MarkdownRenderer, ZipRenderer, file_response
 
@@ -29,8 +30,8 @@ class DecisionMadrView(FileResponses, APIView):
     @extend_schema(
         operation_id="decisions_madr",
         parameters=[OpenApiParameter("number", int, OpenApiParameter.PATH, description="The decision's number.")],
-        responses={(200, "text/markdown"): OpenApiTypes.STR,
-                   404: OpenApiResponse(description="No decision has this number.")},
+        responses={(200, "text/markdown"): OpenApiTypes.STR, (404, JSON): detail("No decision has this number."),
+                   (406, JSON): NOT_ACCEPTABLE},
     )
     def get(self, request, number: str):
         record = record_numbered(number=number)
@@ -42,7 +43,8 @@ class DecisionsZipView(FileResponses, APIView):
 
     renderer_classes = [ZipRenderer]
 
-    @extend_schema(operation_id="exports_decisions_zip", responses={(200, ZIP): OpenApiTypes.BINARY})
+    @extend_schema(operation_id="exports_decisions_zip",
+                   responses={(200, ZIP): OpenApiTypes.BINARY, (406, JSON): NOT_ACCEPTABLE})
     def get(self, request):
         return file_response(decisions_zip(decision_records()), filename=ZIP_NAME)
 

@@ -2,12 +2,13 @@
 from django.http import HttpResponse
 from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import JSON, NOT_ACCEPTABLE, detail, field_errors, refusal
 from core.renderers import DotRenderer, FileResponses, MermaidRenderer, PngRenderer, SvgRenderer, file_response
 from core.severity import SEVERITIES
 
@@ -30,6 +31,51 @@ VIEW_PARAMETERS = [
     OpenApiParameter("chain", str, description="Highlight a chain: service names separated by commas."),
     OpenApiParameter("expand", str, description="Collapsed teams to show in full, separated by commas."),
 ]
+
+
+class FindingSerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="sync-chain, sync-cycle, sync-fan-out, sync-mesh, fan-in, "
+                                           "chain-availability, or another source's kind (drift).")
+    severity = serializers.CharField(help_text="error, warning or info.")
+    services = serializers.ListField(child=serializers.CharField())
+    cites = serializers.CharField(allow_blank=True, help_text="The guidance it applies, e.g. §3.5.")
+    text = serializers.CharField()
+    value = serializers.FloatField(allow_null=True)
+
+
+class FindingsSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    results = FindingSerializer(many=True)
+
+
+class TopologyNodeSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    team = serializers.CharField(allow_null=True, help_text="null for a placeholder.")
+    placeholder = serializers.BooleanField()
+    availability = serializers.FloatField(allow_null=True, help_text="0-1: measured uptime, else a declared SLO.")
+    availability_source = serializers.CharField(allow_null=True, help_text="measured or slo.")
+    health = serializers.CharField(allow_null=True, help_text="up, degraded or down; null when not probed.")
+
+
+class TopologyLinkSerializer(serializers.Serializer):
+    source = serializers.CharField()
+    target = serializers.CharField()
+    interaction = serializers.CharField()
+    style = serializers.CharField(allow_null=True)
+    channel = serializers.CharField(allow_null=True)
+    broker = serializers.CharField(allow_null=True)
+    mismatch = serializers.CharField(allow_null=True, help_text="info, warning or error.")
+    recommended = serializers.CharField(allow_null=True, help_text="The recommended pattern.")
+    deliberate = serializers.BooleanField(help_text="An accepted override decision settles the mismatch.")
+
+
+class TopologyJsonSerializer(serializers.Serializer):
+    nodes = TopologyNodeSerializer(many=True)
+    links = TopologyLinkSerializer(many=True)
+    findings = FindingSerializer(many=True)
+
+
+BAD_VIEW = field_errors("A bad view parameter, named with its message.")
 
 
 class Unavailable(exceptions.APIException):
@@ -63,7 +109,13 @@ class TopologyView(FileResponses, APIView):
     format_parameter, default_format = "format", "svg"
 
     @extend_schema(parameters=[OpenApiParameter("format", str, enum=TOPOLOGY_FORMATS), *VIEW_PARAMETERS],
-                   responses={200: OpenApiTypes.BINARY}, operation_id="topology_retrieve")
+                   responses={(200, "image/svg+xml"): OpenApiTypes.STR, (200, "image/png"): OpenApiTypes.BINARY,
+                              (200, "text/vnd.graphviz"): OpenApiTypes.STR, (200, JSON): TopologyJsonSerializer,
+                              304: OpenApiResponse(description="Unchanged since the ETag in If-None-Match."),
+                              (400, JSON): BAD_VIEW,
+                              (406, JSON): NOT_ACCEPTABLE,
+                              (503, JSON): detail("Graphviz could not draw it.")},
+                   operation_id="topology_retrieve")
     def get(self, request):
         fmt = request.query_params.get("format", "svg")
         if fmt not in TOPOLOGY_FORMATS:
@@ -100,7 +152,7 @@ class FindingsView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("service", str), OpenApiParameter("kind", str),
                                OpenApiParameter("severity", str, enum=list(SEVERITIES))],
-                   responses={200: dict}, operation_id="topology_findings")
+                   responses=FindingsSerializer, operation_id="topology_findings")
     def get(self, request):
         found = findings_current()
         service, kind, severity = (request.query_params.get(key) for key in ("service", "kind", "severity"))
@@ -120,7 +172,11 @@ class SequenceDiagramView(MermaidView):
 
     @extend_schema(parameters=[OpenApiParameter("flow", str), OpenApiParameter("entry", str),
                                OpenApiParameter("depth", int), OpenApiParameter("steps", int)],
-                   responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR}, operation_id="diagrams_sequence")
+                   responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR,
+                              (400, JSON): field_errors("Neither or both of flow and entry, an unknown entry, or a "
+                                                        "bad depth or steps."),
+                              (404, JSON): detail("No flow has this slug."), (406, JSON): NOT_ACCEPTABLE},
+                   operation_id="diagrams_sequence")
     def get(self, request):
         params = request.query_params
         if bool(params.get("flow")) == bool(params.get("entry")):
@@ -153,7 +209,9 @@ def _bounded(params, key: str, default: int, highest: int) -> int:
 class FlowchartView(MermaidView):
     """A Mermaid flowchart of the topology or of a view of it."""
 
-    @extend_schema(parameters=VIEW_PARAMETERS, responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR},
+    @extend_schema(parameters=VIEW_PARAMETERS,
+                   responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR, (400, JSON): BAD_VIEW,
+                              (406, JSON): NOT_ACCEPTABLE},
                    operation_id="diagrams_flowchart")
     def get(self, request):
         topology = topology_current()[1]
@@ -163,6 +221,7 @@ class FlowchartView(MermaidView):
 
 class FlowStepSerializer(serializers.Serializer):
     interaction = serializers.CharField(help_text="service/interaction")
+    to = serializers.ListField(child=serializers.CharField(), read_only=True, help_text="The interaction's targets.")
     label = serializers.CharField(required=False, allow_blank=True, default="")
 
 
@@ -187,6 +246,19 @@ class FlowSerializer(serializers.Serializer):
         }
 
 
+FLOW_WRITE = {(400, JSON): field_errors("A field of the wrong shape, named with its message."),
+              (403, JSON): refusal("The flow's team is not yours to write (only administrators keep flows "
+                                   "without a team)."),
+              (422, JSON): refusal("A step names no interaction, or the slug is taken: each error points at "
+                                   "its field.")}
+
+
+@extend_schema_view(
+    create=extend_schema(responses={201: FlowSerializer, **FLOW_WRITE}),
+    update=extend_schema(responses={200: FlowSerializer, **FLOW_WRITE}),
+    partial_update=extend_schema(responses={200: FlowSerializer, **FLOW_WRITE}),
+    destroy=extend_schema(responses={204: None, (403, JSON): refusal("The flow is not yours to delete.")}),
+)
 class FlowViewSet(viewsets.ModelViewSet):
     """Named flows over interactions; GET /api/v1/diagrams/sequence/?flow=<slug> draws one."""
 

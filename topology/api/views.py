@@ -5,17 +5,18 @@ from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.api import JSON, detail, field_errors, refusal
 from core.errors import Forbidden, Invalid
 
 from ..authentication import api_actor
 from ..filtersets import InteractionFilterSet, ServiceFilterSet
 from ..manifest import JSON_TYPES, YAML_TYPES, ManifestParseError, manifest_parse, manifest_validate, media_type
 from ..registration import RegistrationInvalid, registration_apply
+from ..schema import REGISTRATION_REFUSED
 from ..selectors import interaction_list, service_detail_queryset, service_queryset, service_spec_of, team_list
 from ..services import service_delete
 from .serializers import (
     InteractionSerializer,
-    RegistrationErrorSerializer,
     RegistrationReportSerializer,
     ServiceDetailSerializer,
     ServiceSerializer,
@@ -144,10 +145,15 @@ class RegistrationView(APIView):
         responses={
             200: RegistrationReportSerializer,
             201: RegistrationReportSerializer,
-            400: OpenApiResponse(description="The body is not YAML/JSON, or has the wrong content type."),
-            403: OpenApiResponse(description="A named team or service is not yours to write."),
-            413: OpenApiResponse(description="The body is over REGISTRATION_MAX_BYTES."),
-            422: RegistrationErrorSerializer(many=True),
+            (400, JSON): field_errors("The body is not YAML/JSON ({detail}), or a query parameter is bad "
+                                      "({parameter: message})."),
+            (403, JSON): refusal("A named team or service is not yours to write."),
+            (409, JSON): detail("A concurrent write got there first twice; send the manifest again."),
+            (413, JSON): detail("The body is over REGISTRATION_MAX_BYTES."),
+            (415, JSON): detail("The body is neither application/yaml nor application/json."),
+            (422, JSON): OpenApiResponse(REGISTRATION_REFUSED, description=(
+                "The manifest is invalid: each error points at its place (errors); or, with fail_on, "
+                "mismatches of that severity or worse were found (offending). Nothing was written.")),
         },
     )
     def post(self, request):
