@@ -28,12 +28,14 @@ class ChannelForm(forms.Form):
     chain_depth = forms.IntegerField(min_value=1, max_value=50, initial=3, label="Sync chains deeper than")
     enabled = forms.BooleanField(required=False, initial=True)
 
-    def __init__(self, *args, teams=None, editing: bool = False, **kwargs):
-        super().__init__(*args, **kwargs)
+    def __init__(self, *args, teams=None, editing: bool = False, system: bool = False, **kwargs):
+        super().__init__(*args, auto_id="channel_%s", **kwargs)  # ids apart from the event filters' on one page
         if editing:
             del self.fields["team"]
         else:
             self.fields["team"].queryset = teams
+            if not system:  # only staff add system-wide channels
+                self.fields["team"].required, self.fields["team"].empty_label = True, None
             del self.fields["remove_secret"]
 
     def values(self) -> dict:
@@ -60,7 +62,7 @@ class WindowForm(forms.Form):
     reason = forms.CharField(required=False, max_length=200)
 
     def __init__(self, *args, services=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id="window_%s", **kwargs)
         self.fields["services"].queryset = services if services is not None else Service.objects.none()
 
 
@@ -71,6 +73,6 @@ class MuteForm(forms.Form):
     reason = forms.CharField(required=False, max_length=200)
 
     def __init__(self, *args, probes=None, **kwargs):
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, auto_id="mute_%s", **kwargs)
         self.fields["probe"].queryset = probes
         self.fields["probe"].label_from_instance = lambda probe: probe.key

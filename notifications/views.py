@@ -44,7 +44,7 @@ def _page(request, *, status: int = 200, channel_form=None, window_form=None, mu
         "filter_fields": filter_fields(events, type="Any type", team="e.g. payments", delivery="Any delivery state"),
         "windows": windows_for(actor=actor, current_only=True), "mutes": mutes_for(actor=actor),
         "can_add": actor.is_staff or bool(actor.writable_team_ids), "now": timezone.now(),
-        "channel_form": channel_form or ChannelForm(teams=_writable_teams(actor)),
+        "channel_form": channel_form or ChannelForm(teams=_writable_teams(actor), system=actor.is_staff),
         "window_form": window_form or WindowForm(services=writable),
         "mute_form": mute_form or MuteForm(probes=Probe.objects.filter(service__in=writable).select_related("service")
                                            .order_by("service__name", "name")),
@@ -56,7 +56,7 @@ def notifications_page(request):
     if request.method != "POST":
         return _page(request)
     actor = ui_actor(request)
-    form = ChannelForm(request.POST, teams=_writable_teams(actor))
+    form = ChannelForm(request.POST, teams=_writable_teams(actor), system=actor.is_staff)
     if form.is_valid():
         try:
             channel = services.channel_create(actor=actor, team=form.cleaned_data["team"], values=form.values())
