@@ -7,29 +7,28 @@ never write members, not even their own team's: a token is what CI uses to regis
 not be able to hand out access to people (403). A team always keeps one maintainer (409).
 """
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.response import Response
 
+from core.api import detail, refusal
 from core.errors import Invalid
 
 from ..authentication import api_actor
 from ..models import Team, TeamMembership
 from ..selectors import team_member_of, team_members
 from ..services import team_member_add, team_member_remove, team_member_role_change, team_members_write_check
-from .serializers import MemberCreateSerializer, MemberRefusalSerializer, MemberRoleSerializer, MemberSerializer
+from .serializers import MemberCreateSerializer, MemberRoleSerializer, MemberSerializer
 
-UNSIGNED = {401: OpenApiResponse(description="No token or an unknown one, and not signed in.")}
+UNSIGNED = {401: detail("Not signed in, and no token or an unknown one.")}
 REFUSED = {
     **UNSIGNED,
-    403: OpenApiResponse(MemberRefusalSerializer, description="Not a maintainer of this team nor staff, or an API "
-                                                              "token (tokens only read members)."),
-    404: OpenApiResponse(description="No such team, or the user is not a member of it."),
+    403: refusal("Not a maintainer of this team nor staff, or an API token (tokens only read members)."),
+    404: detail("No such team, or the user is not a member of it."),
 }
-INVALID = {422: OpenApiResponse(MemberRefusalSerializer, description="The body is invalid: each error names its "
-                                                                     "field in `pointer` (/username, /role).")}
-LAST_MAINTAINER = {409: OpenApiResponse(MemberRefusalSerializer, description="It would leave the team without a "
-                                                                             "maintainer.")}
+INVALID = {400: detail("The body is not JSON or form data."),
+           422: refusal("The body is invalid: each error names its field in `pointer` (/username, /role).")}
+LAST_MAINTAINER = {409: detail("It would leave the team without a maintainer.")}
 
 
 def valid_data(serializer) -> dict:

@@ -158,14 +158,3 @@ class MemberCreateSerializer(serializers.Serializer):
 class MemberRoleSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=TeamRole.choices, help_text="maintainer or viewer.")
 
-
-class MemberRefusalErrorSerializer(serializers.Serializer):
-    pointer = serializers.CharField(help_text="JSON pointer into the request body, e.g. /role ('' for the whole).")
-    message = serializers.CharField()
-
-
-class MemberRefusalSerializer(serializers.Serializer):
-    """The body of a refusal (403, 409, 422): what went wrong and, for 403 and 422, where."""
-
-    detail = serializers.CharField()
-    errors = MemberRefusalErrorSerializer(many=True, required=False)
