@@ -231,11 +231,50 @@ def test_it_handles_documenting_the_member_endpoints_with_their_refusals(db):
     paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
     collection, item = paths["/api/v1/teams/{slug}/members/"], paths["/api/v1/teams/{slug}/members/{username}/"]
     assert set(collection) == {"get", "post"} and set(item) == {"patch", "delete"}
-    assert set(collection["post"]["responses"]) == {"201", "401", "403", "404", "422"}
-    assert set(item["patch"]["responses"]) == {"200", "401", "403", "404", "409", "422"}
+    assert set(collection["get"]["responses"]) == {"200", "401", "404"}
+    assert set(collection["post"]["responses"]) == {"201", "400", "401", "403", "404", "422"}
+    assert set(item["patch"]["responses"]) == {"200", "400", "401", "403", "404", "409", "422"}
     assert set(item["delete"]["responses"]) == {"204", "401", "403", "404", "409"}
-    refusal = item["delete"]["responses"]["409"]["content"]["application/json"]["schema"]
-    assert refusal == {"$ref": "#/components/schemas/MemberRefusal"}
+
+
+def test_it_handles_each_member_answer_as_the_schema_documents_it(cast):
+    """Every status the member endpoints answer with is documented, and its JSON fits the documented shape."""
+    import json
+
+    import jsonschema
+
+    def nullable(node):  # OpenAPI 3.0's `nullable: true` as JSON Schema
+        if isinstance(node, list):
+            return [nullable(item) for item in node]
+        if not isinstance(node, dict):
+            return node
+        node = {key: nullable(value) for key, value in node.items()}
+        return {"anyOf": [node, {"type": "null"}]} if node.pop("nullable", False) else node
+
+    staff = api_as(cast, "staff")
+    document = json.loads(staff.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").content)
+    components = nullable(document["components"])
+    item = MEMBERS + "{username}/"
+    answers = [
+        ("GET", MEMBERS, staff.get(MEMBERS)),
+        ("GET", MEMBERS, api_as(cast, "anonymous").get(MEMBERS)),
+        ("POST", MEMBERS, staff.post(MEMBERS, {"username": "zed", "role": "viewer"}, format="json")),
+        ("POST", MEMBERS, staff.post(MEMBERS, {"username": "zed", "role": "staff"}, format="json")),
+        ("POST", MEMBERS, staff.post(MEMBERS, "{", content_type="application/json")),
+        ("POST", MEMBERS, api_as(cast, "token").post(MEMBERS, {"username": "zed", "role": "viewer"}, format="json")),
+        ("PATCH", item, staff.patch(MEMBERS + "zed/", {"role": "maintainer"}, format="json")),
+        ("PATCH", item, staff.patch(MEMBERS + "nobody/", {"role": "maintainer"}, format="json")),
+        ("DELETE", item, staff.delete(MEMBERS + "zed/")),
+        ("DELETE", item, staff.delete(MEMBERS + "maria/")),
+    ]
+    assert [answer.status_code for _, _, answer in answers] == [200, 401, 201, 422, 400, 403, 200, 404, 204, 409]
+    for method, path, answer in answers:
+        template = path.replace("commerce", "{slug}")
+        responses = document["paths"][template][method.lower()]["responses"]
+        assert str(answer.status_code) in responses, f"{method} {template} does not document {answer.status_code}"
+        if answer.status_code != 204:
+            schema = responses[str(answer.status_code)]["content"]["application/json"]["schema"]
+            jsonschema.validate(answer.json(), {**nullable(schema), "components": components})
 
 
 # --- Pages ----------------------------------------------------------------------------------------
