@@ -225,10 +225,12 @@ def _supersede(actor: Actor, *, target: Decision, by: Decision, events: list[Aud
                    what=f"supersede {target.code}")
     before = target.status
     Decision.objects.filter(pk=target.pk).update(status=DecisionStatus.SUPERSEDED, updated_at=timezone.now())
+    changes = field_changes({"status": before, "superseded_by": None},
+                            {"status": DecisionStatus.SUPERSEDED, "superseded_by": by.code})
     events.append(audit_event(actor, AuditAction.UPDATE, AuditObject.DECISION, target.code,
-                              team_slug=target.team.slug if target.team_id else "",
-                              changes=field_changes({"status": before, "superseded_by": None},
-                                                    {"status": DecisionStatus.SUPERSEDED, "superseded_by": by.code})))
+                              team_slug=target.team.slug if target.team_id else "", changes=changes))
+    target.status = DecisionStatus.SUPERSEDED
+    decision_changed.send(sender=Decision, decision=target, change="superseded", changes=changes, actor=actor.label)
 
 
 def _release(actor: Actor, *, target: Decision, by: Decision, events: list[AuditEvent]) -> None:
@@ -244,10 +246,11 @@ def _release(actor: Actor, *, target: Decision, by: Decision, events: list[Audit
             restored = event.changes["status"][0] or DecisionStatus.ACCEPTED
             break
     Decision.objects.filter(pk=target.pk).update(status=restored, updated_at=timezone.now())
+    changes = {"status": [DecisionStatus.SUPERSEDED.value, restored], "superseded_by": [by.code, None]}
     events.append(audit_event(actor, AuditAction.UPDATE, AuditObject.DECISION, target.code,
-                              team_slug=target.team.slug if target.team_id else "",
-                              changes={"status": [DecisionStatus.SUPERSEDED.value, restored],
-                                       "superseded_by": [by.code, None]}))
+                              team_slug=target.team.slug if target.team_id else "", changes=changes))
+    target.status = restored
+    decision_changed.send(sender=Decision, decision=target, change="released", changes=changes, actor=actor.label)
 
 
 def _retrying(write):

@@ -1,12 +1,12 @@
 """Checks of what a person or CI sends for channels, maintenance windows and mutes: plain data in,
 a list of {"pointer", "message"} out (JSON pointers into the request body). Pure: no Django."""
-import ipaddress
 import re
 from datetime import datetime
 from urllib.parse import urlsplit
 
 from core.inputs import NAME_RE, shown
 from core.severity import SEVERITIES
+from probes.engine.addresses import host_literal
 
 KINDS = ("webhook", "slack", "email")
 EVENTS = ("probe.down", "probe.up", "probe.degraded", "finding.new", "decision.changed")
@@ -65,9 +65,8 @@ def _url_errors(url, refusal) -> Errors:
         parts.port
     except ValueError:
         return [_error("/url", f"{shown(url)} has a port that is not a number from 1 to 65535")]
-    try:
-        address = ipaddress.ip_address(parts.hostname)
-    except ValueError:
+    address = host_literal(parts.hostname)
+    if address is None:
         return []  # a name: checked on the addresses it resolves to, when sending
     reason = refusal(address)
     return [_error("/url", f"{parts.hostname} is refused by the target policy: {reason}")] if reason else []

@@ -39,8 +39,8 @@ def _claimed(delivery_id: int) -> Delivery | None:
     """Take a due delivery for one attempt: it is not due again until the attempt could have ended."""
     now = timezone.now()
     lease = now + timedelta(seconds=settings.NOTIFY_TIMEOUT_SECONDS * 2 + 30)
-    won = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now).update(
-        next_attempt_at=lease, attempts=F("attempts") + 1)
+    won = Delivery.objects.filter(pk=delivery_id, status=DeliveryStatus.PENDING, next_attempt_at__lte=now,
+                                  channel__enabled=True).update(next_attempt_at=lease, attempts=F("attempts") + 1)
     return Delivery.objects.select_related("channel", "event").get(pk=delivery_id) if won else None
 
 
@@ -82,17 +82,26 @@ def channel_send(*, channel: Channel, payload: dict) -> Outcome:
 def deliveries_due_send(*, limit: int = SWEEP_LIMIT) -> int:
     """Queue every pending delivery that is due (retries, and sends whose task was lost while the
     broker was down); returns how many."""
-    due = list(Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now())
+    due = list(Delivery.objects.filter(status=DeliveryStatus.PENDING, next_attempt_at__lte=timezone.now(),
+                                       channel__enabled=True)
                .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     if due:
         deliveries_queue(delivery_ids=due)
     return len(due)
 
 
+def deliveries_pause(*, channel: Channel) -> int:
+    """A paused channel sends nothing more: its pending deliveries fail, to be re-sent by hand."""
+    return Delivery.objects.filter(channel=channel, status=DeliveryStatus.PENDING).update(
+        status=DeliveryStatus.FAILED, last_error="the channel was paused", last_status_code=None)
+
+
 def delivery_resend(*, actor: Actor, delivery: Delivery) -> Delivery:
     """A failed delivery, due again now with a fresh count of attempts."""
     if not actor.can_write_team(delivery.channel.team_id):
         raise Forbidden(f"only maintainers of the channel's team may re-send to {delivery.channel}")
+    if not delivery.channel.enabled:
+        raise Conflict(f"{delivery.channel} is paused: enable it before re-sending")
     now = timezone.now()
     moved = Delivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
         status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now)
@@ -108,8 +117,9 @@ def channel_test(*, actor: Actor, channel: Channel) -> Attempt:
     if not actor.can_write_team(channel.team_id):
         raise Forbidden(f"only maintainers of the channel's team may send a test to {channel}")
     now = timezone.now()
+    team = channel.team.slug if channel.team_id else None
     payload = {"id": str(uuid.uuid4()), "type": EventType.TEST.value, "occurred_at": now.isoformat(),
-               "team": channel.team.slug if channel.team_id else None, "service": None,
+               "team": team, "teams": [team] if team else [], "service": None,
                "summary": f"Test message to {channel.name}, sent by {actor.label}: this channel works.",
                "url": page_url(channel.get_absolute_url())}
     return _logged(channel, channel_send(channel=channel, payload=payload), payload=payload)

@@ -52,6 +52,8 @@ def event_write(*, type: str, summary: str, url: str, details: dict, teams: list
     event.payload = {"id": str(event.id), "type": type, "occurred_at": at.isoformat(), "team": teams[0] if teams else None,
                      "teams": teams, "service": service or None, "summary": summary, "url": url, **details}
     event.save()
+    if teams:
+        event.concerned.set(Team.objects.filter(slug__in=teams))
     if not suppressed:
         deliveries_create(event=event, channels=channels_wanting(type=type, teams=teams, finding=finding))
     return event
@@ -84,7 +86,7 @@ def deliveries_queue(*, delivery_ids: list[int]) -> None:
     """Queue a send of each delivery (a broker that is down only delays them: the sweep finds them)."""
     task = current_app.tasks[SEND_TASK]
     for pk in delivery_ids:
-        task.apply_async(args=[pk], queue="celery")
+        task.apply_async(args=[pk], queue=settings.NOTIFY_QUEUE)
 
 
 # --- probes --------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from .models import Event
 
 class EventFilterSet(django_filters.FilterSet):
     type = django_filters.ChoiceFilter(choices=EventType.choices)
-    team = django_filters.CharFilter(field_name="team__slug", label="Team")
+    team = django_filters.CharFilter(field_name="concerned__slug", label="Team", distinct=True)
     service = django_filters.CharFilter(field_name="service")
     delivery = django_filters.ChoiceFilter(choices=DeliveryStatus.choices, method="with_delivery",
                                            label="Delivery status")

@@ -54,7 +54,8 @@ class Event(models.Model):
     type = models.CharField(max_length=20, db_index=True)
     occurred_at = models.DateTimeField(db_index=True)
     team = models.ForeignKey("topology.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    teams = models.JSONField(default=list)  # slugs of every team concerned
+    teams = models.JSONField(default=list)  # slugs of every team concerned, as the payload names them
+    concerned = models.ManyToManyField("topology.Team", related_name="+", blank=True)  # the same, for reading
     service = models.CharField(max_length=63, blank=True)
     summary = models.CharField(max_length=500)
     payload = models.JSONField()

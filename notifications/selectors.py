@@ -32,8 +32,7 @@ def events_for(*, actor: Actor) -> QuerySet[Event]:
     events = Event.objects.select_related("team").prefetch_related(deliveries).order_by("-occurred_at")
     if actor.is_staff:
         return events
-    mine = teams_of(actor=actor)
-    return events.filter(Q(team__in=mine) | Q(deliveries__channel__team__in=mine)).distinct()
+    return events.filter(concerned__in=teams_of(actor=actor)).distinct()
 
 
 def deliveries_for(*, actor: Actor) -> QuerySet[Delivery]:

@@ -15,6 +15,7 @@ from topology.choices import AuditAction, AuditObject
 from topology.models import Service, Team
 
 from .checks import channel_errors, window_errors
+from .delivery import deliveries_pause
 from .choices import EventType
 from .events import findings_scan
 from .models import Channel, MaintenanceWindow, ProbeMute
@@ -85,6 +86,8 @@ def channel_update(*, actor: Actor, channel: Channel, values: dict) -> Channel:
     for name, value in merged.items():
         setattr(channel, name, value)
     _saved(channel)
+    if before["enabled"] and not channel.enabled:
+        deliveries_pause(channel=channel)
     changed = field_changes(before, _snapshot(channel))
     if changed:
         _audit(actor, AuditAction.UPDATE, channel, changed)
@@ -169,3 +172,20 @@ def probe_mute_delete(*, actor: Actor, probe: Probe) -> None:
     if ProbeMute.objects.filter(probe=probe).delete()[0]:
         audit_record([audit_event(actor, AuditAction.DELETE, AuditObject.PROBE_MUTE, probe.key,
                                   service_name=probe.service.name, changes={"muted": [True, False]})])
+
+
+DEMO_CHANNELS = [
+    ("commerce", {"name": "commerce-oncall", "kind": "email", "addresses": ["oncall@commerce.example"],
+                  "events": ["probe.down", "probe.up", "probe.degraded", "finding.new"]}),
+    (None, {"name": "architecture-review", "kind": "email", "addresses": ["architecture@example.com"],
+            "events": ["finding.new", "decision.changed"], "min_severity": "error", "chain_depth": 4}),
+]
+
+
+def demo_channels_create(*, actor: Actor) -> list[Channel]:
+    """The demo's channels (e-mail: printed on the console by the default backend), unless any exist."""
+    if Channel.objects.exists():
+        return []
+    teams = {team.slug: team for team in Team.objects.filter(slug__in=[slug for slug, _ in DEMO_CHANNELS if slug])}
+    return [channel_create(actor=actor, team=teams.get(slug), values=values)
+            for slug, values in DEMO_CHANNELS if slug is None or slug in teams]

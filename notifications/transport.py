@@ -4,11 +4,13 @@ A webhook target obeys the probe target policy (probes/engine/policy.py): its na
 every address is checked (link-local and cloud metadata always refused, then the allow- and
 deny-lists), and the request goes to the address that was checked, never to the name again.
 Redirects are not followed: a 3xx is a failed delivery that names where it pointed.
+A user name and password written in the URL are not sent; no proxy is used.
 """
 import asyncio
 import http.client
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -43,19 +45,21 @@ def http_post(*, url: str, body: bytes, headers: dict[str, str], timeout: float,
     """POST `body`; ok for a 2xx answer within `timeout` seconds (per connect and per read)."""
     started = time.perf_counter()
     try:
-        status = _post(url, body, headers, timeout, policy)
+        status, location = _post(url, body, headers, timeout, policy)
     except (TargetRefused, OSError, http.client.HTTPException, ValueError) as exc:
         return Outcome(False, None, _error_text(exc, timeout), _ms(started))
     error = "" if 200 <= status < 300 else f"HTTP {status}"
+    if location and 300 <= status < 400:
+        error += f" to {location[:200]} (redirects are not followed: give that URL)"
     return Outcome(not error, status, error, _ms(started))
 
 
-def _post(url: str, body: bytes, headers: dict[str, str], timeout: float, policy: TargetPolicy) -> int:
+def _post(url: str, body: bytes, headers: dict[str, str], timeout: float, policy: TargetPolicy) -> tuple[int, str]:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(f"{url!r} is not an http(s) URL")
     port = parts.port or (443 if parts.scheme == "https" else 80)
-    address = asyncio.run(address_resolve(policy, parts.hostname, port))
+    address = _resolved(policy, parts.hostname, port)
     if parts.scheme == "https":
         connection = _PinnedHTTPSConnection(parts.hostname, port, address=address, timeout=timeout,
                                             context=policy_ssl_context(policy))
@@ -66,9 +70,19 @@ def _post(url: str, body: bytes, headers: dict[str, str], timeout: float, policy
         connection.request("POST", path, body=body, headers={**headers, "Host": parts.netloc.rsplit("@", 1)[-1]})
         response = connection.getresponse()
         response.read(READ_LIMIT)
-        return response.status
+        return response.status, response.getheader("Location", "")
     finally:
         connection.close()
+
+
+def _resolved(policy: TargetPolicy, host: str, port: int) -> str:
+    """The checked address, from plain code or from a thread whose event loop is running."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(address_resolve(policy, host, port))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(lambda: asyncio.run(address_resolve(policy, host, port))).result()
 
 
 def _error_text(exc: Exception, timeout: float) -> str:

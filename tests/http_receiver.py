@@ -29,6 +29,8 @@ class _Handler(BaseHTTPRequestHandler):
         if receiver.hang_seconds:
             time.sleep(receiver.hang_seconds)
         self.send_response(receiver.status)
+        if receiver.location:
+            self.send_header("Location", receiver.location)
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
@@ -51,6 +53,7 @@ class Receiver:
 
     def __init__(self, *, status: int = 200, hang_seconds: float = 0.0) -> None:
         self.status, self.hang_seconds = status, hang_seconds
+        self.location = ""  # sent as Location when set (a redirect)
         self.requests: list[Received] = []
         self.port = 0
         self._lock = threading.Lock()

@@ -18,7 +18,7 @@ from tests.factories import register, service_doc
 from tests.http_receiver import Receiver
 from tests.notification_helpers import webhook
 from topology.choices import TeamRole
-from topology.models import AuditEvent
+from topology.models import AuditEvent, Team
 
 URL = "/api/v1/channels/"
 GOOD = {"team": "commerce", "name": "oncall", "kind": "webhook", "url": "https://hooks.example.test/T0/secret-path",
@@ -90,6 +90,7 @@ def test_it_keeps_system_wide_channels_for_staff(maintainer, staff):
     ({"url": "ftp://x.test/"}, "/url"),
     ({"url": "http://169.254.169.254/latest/meta-data/"}, "/url"),
     ({"url": "http://[fe80::1]/hook"}, "/url"),
+    ({"url": "http://2852039166/latest/meta-data/"}, "/url"),  # 169.254.169.254 written as a number
     ({"events": ["probe.down", "probe.sideways"]}, "/events/1"),
     ({"events": []}, "/events"),
     ({"secret": "short"}, "/secret"),
@@ -241,3 +242,14 @@ def test_it_documents_the_api_in_the_schema(admin):
     for path in ("/api/v1/channels/", "/api/v1/channels/{id}/test/", "/api/v1/notifications/events/",
                  "/api/v1/notifications/deliveries/{id}/resend/", "/api/v1/maintenance-windows/", "/api/v1/probe-mutes/"):
         assert path in schema["paths"], path
+
+
+def test_it_shows_an_event_of_two_teams_to_members_of_both(team, other_team, viewer):
+    outsider = member(other_team, "olga", TeamRole.VIEWER)
+    event = outbox.event_write(type="finding.new", summary="a cycle", url="", details={},
+                               teams=["identity", "commerce"], service="login")
+    for user in (viewer, outsider):
+        listed = api(user).get("/api/v1/notifications/events/?team=commerce").json()["results"]
+        assert [e["id"] for e in listed] == [str(event.id)]
+    stranger = member(Team.objects.create(slug="data", name="Data"), "dan", TeamRole.VIEWER)
+    assert api(stranger).get("/api/v1/notifications/events/").json()["results"] == []

@@ -211,3 +211,37 @@ def test_it_delivers_only_to_channels_of_the_teams_concerned(team, other_team):
         event = an_event(team)
     assert set(event.deliveries.values_list("channel_id", flat=True)) == {mine.pk, system.pk}
     assert theirs.pk and paused.pk
+
+
+def test_it_fails_the_pending_deliveries_of_a_paused_channel_and_sends_it_nothing_more(team):
+    from notifications.services import channel_update
+
+    with Receiver() as receiver:
+        channel = webhook(team, receiver.url)
+        delivery = an_event(team).deliveries.get()
+        channel_update(actor=actor_for_cli(), channel=channel, values={"enabled": False})
+        delivery.refresh_from_db()
+        assert (delivery.status, delivery.last_error) == ("failed", "the channel was paused")
+        with pytest.raises(Conflict):
+            sending.delivery_resend(actor=actor_for_cli(), delivery=delivery)
+        assert sending.deliveries_due_send() == 0 and sending.delivery_attempt(delivery_id=delivery.pk) is False
+        assert not an_event(team).deliveries.exists()  # a paused channel wants nothing
+    assert receiver.requests == []
+
+
+def test_it_names_where_a_redirect_pointed_without_following_it(team):
+    with Receiver(status=301) as receiver:
+        receiver.location = "https://hooks.example.test/moved"
+        webhook(team, receiver.url)
+        delivery = an_event(team).deliveries.get()
+        sending.delivery_attempt(delivery_id=delivery.pk)
+    attempt = Attempt.objects.get(delivery=delivery)
+    assert not attempt.ok and attempt.status_code == 301
+    assert attempt.error.startswith("HTTP 301 to https://hooks.example.test/moved") and len(receiver.requests) == 1
+
+
+def test_it_gives_a_test_message_the_fields_of_every_event(team):
+    with Receiver() as receiver:
+        sending.channel_test(actor=actor_for_cli(), channel=webhook(team, receiver.url))
+    body = receiver.requests[0].json()
+    assert body["teams"] == ["commerce"] and {"id", "type", "occurred_at", "team", "service", "summary", "url"} <= set(body)

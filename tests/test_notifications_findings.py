@@ -126,3 +126,12 @@ def test_it_writes_no_event_when_the_change_is_rolled_back(team):
     with pytest.raises(Exception):
         decision_create(actor=actor_for_cli(), title="", team=team)  # invalid: refused, nothing written
     assert not Event.objects.exists()
+
+
+def test_it_announces_the_decision_a_new_one_supersedes(team):
+    webhook(team, "http://127.0.0.1:9/a", events=["decision.changed"])
+    old = decision_create(actor=actor_for_cli(), title="Call payment over REST", team=team, status="accepted")
+    decision_create(actor=actor_for_cli(), title="Publish payment requests", team=team, supersedes=old)
+    changes = [(e.payload["decision"]["code"], e.payload["decision"]["change"], e.payload["decision"]["status"])
+               for e in Event.objects.order_by("occurred_at")]
+    assert ("ADR-0001", "superseded", "superseded") in changes and ("ADR-0002", "created", "proposed") in changes

@@ -360,6 +360,9 @@ NOTIFY_TIMEOUT_SECONDS = env_int("NOTIFY_TIMEOUT_SECONDS", 10, minimum=1)  # per
 NOTIFY_MAX_ATTEMPTS = env_int("NOTIFY_MAX_ATTEMPTS", 8, minimum=1)  # then the delivery is failed
 NOTIFY_BACKOFF_SECONDS = env_int("NOTIFY_BACKOFF_SECONDS", 15, minimum=1)  # first retry; doubles each time
 NOTIFY_BACKOFF_MAX_SECONDS = env_int("NOTIFY_BACKOFF_MAX_SECONDS", 3600, minimum=1)
+# Deliveries go to this queue; the worker `make run` starts consumes it (site workers that only run
+# probes, -Q probes.<site>, do not: at least one worker must).
+NOTIFY_QUEUE = os.environ.get("NOTIFY_QUEUE", "").strip() or "celery"
 # E-mail: printed on the console by default; set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER,
 # EMAIL_HOST_PASSWORD, EMAIL_USE_TLS) to send through an SMTP server.
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "").strip()

@@ -12,6 +12,7 @@ from topology.manifest import manifest_parse, manifest_validate
 from topology.models import Team
 from topology.registration import registration_apply
 from topology.services import team_create, team_member_set
+from topology.signals import demo_loaded
 
 MANIFEST = Path(__file__).resolve().parents[2] / "demo" / "shop.yaml"
 TEAMS = {
@@ -44,6 +45,7 @@ class Command(BaseCommand):
         if created:
             self._write_credentials(credentials, created)
         report = self._register()
+        demo_loaded.send(sender=self.__class__, actor=actor_for_import())
         summary = report["summary"]["services"]
         self.stdout.write(
             f"Demo loaded: {summary['created']} services created, {summary['updated']} updated, "
