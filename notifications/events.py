@@ -43,43 +43,69 @@ def page_url(path: str) -> str:
 # --- the outbox ----------------------------------------------------------------------------------
 
 
-def event_write(*, type: str, summary: str, url: str, details: dict, teams: list[str], service: str = "",
-                suppressed: str = "", finding: graph.Finding | None = None, at: datetime | None = None) -> Event:
-    """Store one event and a pending delivery for each channel that wants it (none when suppressed)."""
-    at = at or timezone.now()
-    event = Event(type=type, occurred_at=at, teams=teams, service=service, summary=summary, suppressed=suppressed,
-                  team=Team.objects.filter(slug=teams[0]).first() if teams else None)
-    event.payload = {"id": str(event.id), "type": type, "occurred_at": at.isoformat(), "team": teams[0] if teams else None,
-                     "teams": teams, "service": service or None, "summary": summary, "url": url, **details}
-    event.save()
-    if teams:
-        event.concerned.set(Team.objects.filter(slug__in=teams))
-    if not suppressed:
-        deliveries_create(event=event, channels=channels_wanting(type=type, teams=teams, finding=finding))
+@dataclass(frozen=True)
+class Draft:
+    """An event about to be written."""
+
+    type: str
+    summary: str
+    url: str
+    details: dict
+    teams: list[str]
+    service: str = ""
+    suppressed: str = ""
+    finding: graph.Finding | None = None
+    at: datetime | None = None
+
+
+def event_write(**fields) -> Event:
+    """Store one event (the fields of a Draft) and its deliveries."""
+    return events_write(drafts=[Draft(**fields)])[0]
+
+
+def events_write(*, drafts: list[Draft]) -> list[Event]:
+    """Store events and a pending delivery for each channel that wants each (none when suppressed),
+    in a few statements however many there are (a mass outage confirms a thousand changes at once);
+    their sends are queued once the transaction commits."""
+    teams = dict(Team.objects.filter(slug__in={slug for d in drafts for slug in d.teams}).values_list("slug", "pk"))
+    events = [_event_row(draft, teams) for draft in drafts]
+    Event.objects.bulk_create(events)
+    Event.concerned.through.objects.bulk_create([
+        Event.concerned.through(event_id=event.pk, team_id=teams[slug])
+        for event, draft in zip(events, drafts) for slug in dict.fromkeys(draft.teams) if slug in teams])
+    channels = list(Channel.objects.filter(enabled=True).select_related("team"))
+    rows = Delivery.objects.bulk_create([
+        Delivery(event=event, channel=channel, next_attempt_at=event.occurred_at)
+        for event, draft in zip(events, drafts) if not draft.suppressed
+        for channel in channels if channel_wants(channel, draft)])
+    ids = [row.pk for row in rows]
+    if ids:
+        transaction.on_commit(lambda: deliveries_queue(delivery_ids=ids), robust=True)
+    return events
+
+
+def _event_row(draft: Draft, teams: dict[str, int]) -> Event:
+    at = draft.at or timezone.now()
+    first = draft.teams[0] if draft.teams else None
+    event = Event(type=draft.type, occurred_at=at, teams=draft.teams, service=draft.service, summary=draft.summary,
+                  suppressed=draft.suppressed, team_id=teams.get(first))
+    event.payload = {"id": str(event.id), "type": draft.type, "occurred_at": at.isoformat(), "team": first,
+                     "teams": draft.teams, "service": draft.service or None, "summary": draft.summary, "url": draft.url,
+                     **draft.details}
     return event
 
 
-def channels_wanting(*, type: str, teams: list[str], finding: graph.Finding | None = None) -> list[Channel]:
-    """Enabled channels of these teams (and system-wide ones) subscribed to `type`; for a finding,
-    those whose severity floor and chain depth it passes."""
-    mine = Q(team__isnull=True) | Q(team__slug__in=teams)
-    channels = [c for c in Channel.objects.filter(mine, enabled=True) if type in c.events]
-    return [c for c in channels if finding is None or finding_wanted(c, finding)]
+def channel_wants(channel: Channel, draft: Draft) -> bool:
+    """Whether an enabled channel gets this event: of one of its teams (or system-wide), subscribed
+    to its type, and for a finding, past the channel's severity floor and chain depth."""
+    mine = channel.team_id is None or channel.team.slug in draft.teams
+    return mine and draft.type in channel.events and (draft.finding is None or finding_wanted(channel, draft.finding))
 
 
 def finding_wanted(channel: Channel, finding: graph.Finding) -> bool:
     if finding.kind == "sync-chain":
         return (finding.value or 0) > channel.chain_depth
     return severity_at_least(finding.severity, channel.min_severity)
-
-
-def deliveries_create(*, event: Event, channels: Iterable[Channel]) -> list[Delivery]:
-    rows = Delivery.objects.bulk_create([Delivery(event=event, channel=c, next_attempt_at=event.occurred_at)
-                                         for c in channels])
-    ids = [row.pk for row in rows]
-    if ids:
-        transaction.on_commit(lambda: deliveries_queue(delivery_ids=ids), robust=True)
-    return rows
 
 
 def deliveries_queue(*, delivery_ids: list[int]) -> None:
@@ -99,8 +125,8 @@ def probe_events_write(*, changes: list[StateChange]) -> list[Event]:
         return []
     probes = Probe.objects.select_related("service__team").in_bulk([change.probe_id for change in news])
     held = probes_held(probes=list(probes.values()), at=max(change.at for change in news))
-    return [_probe_event(change, probes[change.probe_id], held.get(change.probe_id, ""))
-            for change in news if change.probe_id in probes]
+    return events_write(drafts=[_probe_draft(change, probes[change.probe_id], held.get(change.probe_id, ""))
+                                for change in news if change.probe_id in probes])
 
 
 def probes_held(*, probes: list[Probe], at: datetime) -> dict[int, str]:
@@ -115,7 +141,7 @@ def probes_held(*, probes: list[Probe], at: datetime) -> dict[int, str]:
     return held
 
 
-def _probe_event(change: StateChange, probe: Probe, suppressed: str) -> Event:
+def _probe_draft(change: StateChange, probe: Probe, suppressed: str) -> Draft:
     service = probe.service
     details = {"probe": {"name": probe.name, "kind": probe.kind, "location": change.location,
                          "previous": change.previous or None, "state": change.state,
@@ -123,9 +149,9 @@ def _probe_event(change: StateChange, probe: Probe, suppressed: str) -> Event:
                          "latency_ms": change.latency_ms, "values": change.values, "error": change.error or None}}
     summary = payloads.probe_summary(service=service.name, probe=probe.name, location=change.location,
                                      previous=change.previous, state=change.state, error=change.error)
-    return event_write(type=PROBE_EVENTS[change.state], summary=summary, url=page_url(probe.get_absolute_url()),
-                       details=details, teams=[service.team.slug] if service.team_id else [], service=service.name,
-                       suppressed=suppressed, at=change.at)
+    return Draft(type=PROBE_EVENTS[change.state], summary=summary, url=page_url(probe.get_absolute_url()),
+                 details=details, teams=[service.team.slug] if service.team_id else [], service=service.name,
+                 suppressed=suppressed, at=change.at)
 
 
 # --- findings ------------------------------------------------------------------------------------
@@ -149,7 +175,10 @@ def findings_scan() -> list[Event]:
     FindingBaseline.objects.filter(key=1).update(current=True, scanned_at=now)
     if not announce:
         return []
-    return [_finding_event(finding, at=now) for key, finding in sorted(found.items()) if key not in known]
+    new = [finding for key, finding in sorted(found.items()) if key not in known]
+    slugs = dict(Service.objects.filter(name__in={n for f in new for n in f.services}, team__isnull=False)
+                 .values_list("name", "team__slug"))
+    return events_write(drafts=[_finding_draft(finding, slugs, at=now) for finding in new])
 
 
 def findings_now() -> list[graph.Finding]:
@@ -187,21 +216,15 @@ def _fingerprint(finding: graph.Finding) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def _finding_event(finding: graph.Finding, *, at: datetime) -> Event:
-    teams = _teams_of(finding.services)
+def _finding_draft(finding: graph.Finding, team_of: dict[str, str], *, at: datetime) -> Draft:
+    teams = list(dict.fromkeys(team_of[name] for name in finding.services if name in team_of))
     first = finding.services[0] if finding.services else ""
     if isinstance(finding, MismatchFinding):
         url = page_url(reverse("interaction-detail", args=finding.interaction.split("/", 1)))
     else:
         url = page_url(reverse("topology") + (f"?focus={first}" if first else ""))
-    return event_write(type=EventType.FINDING_NEW, summary=payloads.finding_summary(finding.as_dict()), url=url,
-                       details={"finding": finding.as_dict()}, teams=teams, service=first, finding=finding, at=at)
-
-
-def _teams_of(services: Iterable[str]) -> list[str]:
-    names = list(services)
-    slugs = dict(Service.objects.filter(name__in=names, team__isnull=False).values_list("name", "team__slug"))
-    return list(dict.fromkeys(slugs[name] for name in names if name in slugs))
+    return Draft(type=EventType.FINDING_NEW, summary=payloads.finding_summary(finding.as_dict()), url=url,
+                 details={"finding": finding.as_dict()}, teams=teams, service=first, finding=finding, at=at)
 
 
 # --- decisions -----------------------------------------------------------------------------------
