@@ -1,4 +1,5 @@
-"""The browser form for one probe. It checks with the same rules as the manifest (probes/spec.py)."""
+"""The browser form for one probe. It checks with the same rules as the manifest (probes/engine/spec.py), so a
+target no probe may ever reach (a link-local or cloud metadata address) is refused next to the target field."""
 import yaml
 from django import forms
 from django.conf import settings

@@ -127,11 +127,6 @@ class ServiceDetailSerializer(ServiceSerializer):
         return [f"{item.source.name}/{item.name}" for item in service_incoming(service=obj)]
 
 
-class RegistrationErrorSerializer(serializers.Serializer):
-    pointer = serializers.CharField()
-    message = serializers.CharField()
-
-
 class RegistrationReportSerializer(serializers.Serializer):
     dry_run = serializers.BooleanField()
     created = serializers.BooleanField()
