@@ -59,17 +59,16 @@ class FileResponses:
     """Mixin for APIView and viewsets whose renderers include FileRenderers.
 
     `format_parameter` names a query parameter that picks the renderer by its `format` (the topology's
-    ?format=svg|png|dot|json), `default_format` when it is absent; Accept must then admit that one.
-    A format no renderer has is left to the view to refuse (400).
+    ?format=svg|png|dot|json); Accept must then admit that one. Without it, Accept picks among the
+    renderers (the first for */*). A format no renderer has is left to the view to refuse (400).
     """
 
     format_parameter = ""
-    default_format = ""
 
     def get_format_suffix(self, **kwargs):
         if not self.format_parameter:
             return super().get_format_suffix(**kwargs)
-        asked = self.request.query_params.get(self.format_parameter) or self.default_format
+        asked = self.request.query_params.get(self.format_parameter)
         return asked if asked in {renderer.format for renderer in self.get_renderers()} else None
 
     def finalize_response(self, request, response, *args, **kwargs):

@@ -86,6 +86,15 @@ def test_it_rejects_an_accept_that_admits_nothing_it_returns_with_a_json_406(fil
     assert response["Content-Type"] == "application/json" and "detail" in response.json()
 
 
+@pytest.mark.parametrize("accept, content_type", [
+    ("image/png", "image/png"), ("text/vnd.graphviz", "text/vnd.graphviz; charset=utf-8"),
+    ("application/json", "application/json"), ("image/*", "image/svg+xml"), (BROWSER, "image/svg+xml"),
+])
+def test_it_handles_a_topology_without_format_in_the_format_accept_asks_for(admin, accept, content_type):
+    response = admin.get("/api/v1/topology/", HTTP_ACCEPT=accept)
+    assert response.status_code == 200 and response["Content-Type"] == content_type
+
+
 @pytest.mark.parametrize("path, accept", [
     ("/api/v1/topology/?format=json", "image/svg+xml"),
     ("/api/v1/topology/?format=png", "image/svg+xml"),

@@ -21,7 +21,7 @@ from ..rendering import Urls, View, view_parse, view_read, view_select
 from ..selectors import interaction_target_names
 from ..graph_selectors import Stamps, findings_current, topology_current, topology_stamps
 
-TOPOLOGY_RENDERERS = [SvgRenderer, PngRenderer, DotRenderer, JSONRenderer]  # ?format= picks one
+TOPOLOGY_RENDERERS = [SvgRenderer, PngRenderer, DotRenderer, JSONRenderer]  # ?format= picks one, else Accept
 TOPOLOGY_FORMATS = [renderer.format for renderer in TOPOLOGY_RENDERERS]
 VIEW_PARAMETERS = [
     OpenApiParameter("team", str, description="Only this team's services and their direct neighbours."),
@@ -106,9 +106,11 @@ class TopologyView(FileResponses, APIView):
     """The topology as SVG, PNG, DOT or JSON, for the whole system or a view of it."""
 
     renderer_classes = TOPOLOGY_RENDERERS
-    format_parameter, default_format = "format", "svg"
+    format_parameter = "format"
 
-    @extend_schema(parameters=[OpenApiParameter("format", str, enum=TOPOLOGY_FORMATS), *VIEW_PARAMETERS],
+    @extend_schema(parameters=[OpenApiParameter("format", str, enum=TOPOLOGY_FORMATS,
+                                                description="Without it, Accept chooses (SVG for */*)."),
+                               *VIEW_PARAMETERS],
                    responses={(200, "image/svg+xml"): OpenApiTypes.STR, (200, "image/png"): OpenApiTypes.BINARY,
                               (200, "text/vnd.graphviz"): OpenApiTypes.STR, (200, JSON): TopologyJsonSerializer,
                               304: OpenApiResponse(description="Unchanged since the ETag in If-None-Match."),
@@ -117,7 +119,7 @@ class TopologyView(FileResponses, APIView):
                               (503, JSON): detail("Graphviz could not draw it.")},
                    operation_id="topology_retrieve")
     def get(self, request):
-        fmt = request.query_params.get("format", "svg")
+        fmt = request.query_params.get("format") or request.accepted_renderer.format  # SVG unless Accept says
         if fmt not in TOPOLOGY_FORMATS:
             raise exceptions.ValidationError({"format": "format must be svg, png, dot or json"})
         view, errors = view_read(request.query_params)
