@@ -1,5 +1,6 @@
 """The notifications pages: channels, recent events with their deliveries, maintenance windows and
 mutes (/notifications/), and one channel with its settings, test button and delivery log."""
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -38,9 +39,12 @@ def _page(request, *, status: int = 200, channel_form=None, window_form=None, mu
     counts = delivery_counts(channel_ids=[c.pk for c in channels])
     rows = [{"channel": c, "url": url_shown(c, actor=actor), "counts": counts.get(c.pk, {})} for c in channels]
     events = EventFilterSet(request.GET, queryset=events_for(actor=actor))
+    shown = page_of(request, events.qs, size=25)
+    for event in shown:  # links on this page stay on the host it was opened on
+        event.link = (event.payload.get("url") or "").removeprefix(settings.SWITCHBOARD_URL)
     writable = _services_writable(actor)
     return render(request, "notifications/notifications.html", {
-        "rows": rows, "events": page_of(request, events.qs, size=25), "filterset": events,
+        "rows": rows, "events": shown, "filterset": events,
         "filter_fields": filter_fields(events, type="Any type", team="e.g. payments", delivery="Any delivery state"),
         "windows": windows_for(actor=actor, current_only=True), "mutes": mutes_for(actor=actor),
         "can_add": actor.is_staff or bool(actor.writable_team_ids), "now": timezone.now(),
