@@ -42,9 +42,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raw = header[1].decode("ascii")
         except UnicodeDecodeError:
             raise exceptions.AuthenticationFailed("The token contains characters that tokens never have.") from None
+        # Looked up by the SHA-256 of the presented value: see token_digest for why that is safe
+        # without a constant-time comparison.
         token = token_find(digest=token_digest(raw))
         if token is None:
             raise exceptions.AuthenticationFailed("Unknown or revoked token.")
+        if token.is_expired:
+            raise exceptions.AuthenticationFailed(
+                f"This token ({token.prefix}…) expired at {token.expires_at.isoformat(timespec='seconds')}; "
+                "a maintainer of the team can create a new one on the team page.")
         token_touch(token=token)
         return TokenUser(token), token
 

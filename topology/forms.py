@@ -184,3 +184,16 @@ class MemberAddForm(forms.Form):
         for error in errors:
             field = error["pointer"].lstrip("/")
             self.add_error(field if field in self.fields else None, error["message"])
+
+
+class TokenCreateForm(forms.Form):
+    """A new API token on the team page: a name, and optionally the days until it expires."""
+
+    name = forms.CharField(max_length=100, strip=True,
+                           error_messages={"required": "A token needs a name of at most 100 characters.",
+                                           "max_length": "A token needs a name of at most 100 characters."})
+    expires_in_days = forms.IntegerField(required=False, min_value=1, max_value=3650, error_messages={
+        "invalid": "Expires in: a whole number of days (1 to 3650), or empty for never.",
+        "min_value": "Expires in: a whole number of days (1 to 3650), or empty for never.",
+        "max_value": "Expires in: a whole number of days (1 to 3650), or empty for never.",
+    })

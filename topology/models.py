@@ -1,6 +1,7 @@
 """The service registry: teams, services, interactions, API tokens and the audit trail."""
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.urls import reverse
 
 from core.choices import Via
@@ -139,6 +140,7 @@ class ApiToken(models.Model):
     created_by = models.CharField(max_length=200, blank=True)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Refused from then on; empty: never expires.")
 
     class Meta:
         ordering = ["team__slug", "name"]
@@ -148,8 +150,12 @@ class ApiToken(models.Model):
         return f"{self.team.slug}/{self.name}"
 
     @property
+    def is_expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= timezone.now()
+
+    @property
     def is_active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.is_expired
 
     @property
     def label(self) -> str:

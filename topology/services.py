@@ -196,18 +196,36 @@ def team_member_remove(*, actor: Actor, team: Team, membership: TeamMembership) 
 
 
 def token_digest(raw: str) -> str:
+    """SHA-256 of the raw token: what is stored and what a request is looked up by.
+
+    A token is 256 random bits, so looking it up by its digest (an index lookup, not a constant-time
+    comparison) leaks nothing useful: timing can at best reveal a prefix of a digest, and turning a
+    digest prefix into a token means inverting SHA-256. No raw token is ever compared with ==.
+    """
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+TOKEN_MAX_DAYS = 3650
+
+
 @transaction.atomic
-def token_create(*, actor: Actor, team: Team, name: str) -> tuple[ApiToken, str]:
-    """Create a token; the raw value is returned once and never stored."""
+def token_create(*, actor: Actor, team: Team, name: str,
+                 expires_in_days: int | None = None) -> tuple[ApiToken, str]:
+    """Create a token; the raw value is returned once and never stored. With expires_in_days it is
+    refused (401) from that many days on; without, it lasts until revoked."""
     _require_team_write(actor, team.id, f"create tokens for team {team.slug!r}")
+    if expires_in_days is not None and not 1 <= expires_in_days <= TOKEN_MAX_DAYS:
+        raise Invalid([{"pointer": "expires_in_days",
+                        "message": f"a token expires in 1 to {TOKEN_MAX_DAYS} days, or never; got {expires_in_days}"}])
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days is not None else None
     token = ApiToken.objects.create(team=team, name=name, prefix=raw[:10], digest=token_digest(raw),
-                                    created_by=actor.label)
+                                    created_by=actor.label, expires_at=expires_at)
+    changes = {"prefix": [None, token.prefix]}
+    if expires_at is not None:
+        changes["expires_at"] = [None, expires_at.isoformat(timespec="seconds")]
     audit_record([audit_event(actor, AuditAction.CREATE, AuditObject.TOKEN, f"{team.slug}/{name}",
-                              team_slug=team.slug, changes={"prefix": [None, token.prefix]})])
+                              team_slug=team.slug, changes=changes)])
     return token, raw
 
 

@@ -15,7 +15,7 @@ from .authentication import ui_actor
 from .extensions import page_context, registered
 from .filtersets import InteractionFilterSet, ServiceFilterSet
 from .choices import TeamRole
-from .forms import InteractionForm, MemberAddForm, ServiceForm
+from .forms import InteractionForm, MemberAddForm, ServiceForm, TokenCreateForm
 from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
 from .registration import registration_apply
@@ -313,14 +313,17 @@ def member_remove_view(request, slug, username):
 @require_POST
 def token_create_view(request, slug):
     team = get_object_or_404(Team, slug=slug)
-    name = request.POST.get("name", "").strip()
-    if not name or len(name) > 100:
-        messages.error(request, "A token needs a name of at most 100 characters.")
-    elif team.tokens.filter(name=name).exists():
-        messages.error(request, f"Team {team.slug} already has a token named {name!r}.")
+    form = TokenCreateForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    elif team.tokens.filter(name=form.cleaned_data["name"]).exists():
+        messages.error(request, f"Team {team.slug} already has a token named {form.cleaned_data['name']!r}.")
     else:
         try:
-            token, raw = token_create(actor=ui_actor(request), team=team, name=name)
+            token, raw = token_create(actor=ui_actor(request), team=team, name=form.cleaned_data["name"],
+                                      expires_in_days=form.cleaned_data["expires_in_days"])
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         # Shown once on the next page, then gone: only the digest is stored.
