@@ -49,10 +49,14 @@ class ChannelForm(forms.Form):
         return data
 
     def refusal_show(self, refusal: Refused) -> None:
-        """Each error on the field its pointer names (/events/0 -> events), the others on the form."""
-        for error in refusal.errors:
-            field = error.get("pointer", "").strip("/").split("/")[0]
-            self.add_error(field if field in self.fields else None, error["message"])
+        refusal_show(self, refusal)
+
+
+def refusal_show(form: forms.Form, refusal: Refused) -> None:
+    """Each error on the field its pointer names (/events/0 -> events), the others on the form."""
+    for error in refusal.errors:
+        field = error.get("pointer", "").strip("/").split("/")[0]
+        form.add_error(field if field in form.fields else None, error["message"])
 
 
 class WindowForm(forms.Form):

@@ -19,7 +19,7 @@ from topology.models import Service, Team
 
 from . import delivery, services
 from .filtersets import EventFilterSet
-from .forms import ChannelForm, MuteForm, WindowForm
+from .forms import ChannelForm, MuteForm, WindowForm, refusal_show
 from .selectors import (channel_log, channels_for, deliveries_for, delivery_counts, events_for, mutes_for,
                         url_shown, windows_for)
 
@@ -176,13 +176,21 @@ def window_create_view(request):
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         except Invalid as exc:
-            for error in exc.errors:
-                field = error["pointer"].strip("/").split("/")[0]
-                form.add_error(field if field in form.fields else None, error["message"])
+            refusal_show(form, exc)
         else:
             messages.success(request, "Maintenance window added: probe alerts of its services are held while it is open.")
             return redirect(reverse("notifications") + "#maintenance")
     return _page(request, status=422, window_form=form)
+
+
+def _removed(request, remove, *, message: str, anchor: str):
+    """Run a removal the actor may be refused (the 403 page), then go back to its section."""
+    try:
+        remove()
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    messages.success(request, message)
+    return redirect(reverse("notifications") + anchor)
 
 
 @login_required
@@ -190,12 +198,8 @@ def window_create_view(request):
 def window_delete_view(request, pk: int):
     actor = ui_actor(request)
     window = get_object_or_404(windows_for(actor=actor), pk=pk)
-    try:
-        services.window_delete(actor=actor, window=window)
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from None
-    messages.success(request, "Maintenance window removed.")
-    return redirect(reverse("notifications") + "#maintenance")
+    return _removed(request, lambda: services.window_delete(actor=actor, window=window),
+                    message="Maintenance window removed.", anchor="#maintenance")
 
 
 @login_required
@@ -211,7 +215,7 @@ def mute_create_view(request):
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         except Invalid as exc:
-            form.add_error("until" if "until" in str(exc.errors) else None, str(exc))
+            refusal_show(form, exc)
         else:
             messages.success(request, f"{data['probe'].key} muted.")
             return redirect(reverse("notifications") + "#mutes")
@@ -223,9 +227,5 @@ def mute_create_view(request):
 def mute_delete_view(request, pk: int):
     actor = ui_actor(request)
     mute = get_object_or_404(mutes_for(actor=actor), pk=pk)
-    try:
-        services.probe_mute_delete(actor=actor, probe=mute.probe)
-    except Forbidden as exc:
-        raise PermissionDenied(str(exc)) from None
-    messages.success(request, f"{mute.probe.key} unmuted.")
-    return redirect(reverse("notifications") + "#mutes")
+    return _removed(request, lambda: services.probe_mute_delete(actor=actor, probe=mute.probe),
+                    message=f"{mute.probe.key} unmuted.", anchor="#mutes")

@@ -253,3 +253,27 @@ def test_it_shows_an_event_of_two_teams_to_members_of_both(team, other_team, vie
         assert [e["id"] for e in listed] == [str(event.id)]
     stranger = member(Team.objects.create(slug="data", name="Data"), "dan", TeamRole.VIEWER)
     assert api(stranger).get("/api/v1/notifications/events/").json()["results"] == []
+
+
+def test_it_plans_a_window_and_mutes_a_probe_from_the_page(maintainer, viewer, client):
+    register(service_doc("orders", probes=[{"name": "api", "type": "tcp", "target": "127.0.0.1:9"}]))
+    client.force_login(maintainer)
+    start = timezone.localtime() + timedelta(hours=1)
+    orders = maintainer.teams.get().services.get(name="orders")
+    added = client.post("/notifications/windows/", {"services": [orders.pk], "reason": "upgrade",
+                                                    "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+                                                    "ends_at": (start + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")})
+    assert added.status_code == 302 and MaintenanceWindow.objects.get().reason == "upgrade"
+    backwards = client.post("/notifications/windows/", {"services": [orders.pk], "starts_at": "2026-12-05T10:00",
+                                                        "ends_at": "2026-12-05T09:00"})
+    assert backwards.status_code == 422 and b"must be after starts_at" in backwards.content
+    muted = client.post("/notifications/mutes/", {"probe": Probe.objects.get().pk, "reason": "known"})
+    assert muted.status_code == 302 and ProbeMute.objects.get().reason == "known"
+    client.force_login(viewer)
+    window, mute = MaintenanceWindow.objects.get(), ProbeMute.objects.get()
+    assert client.post(f"/notifications/windows/{window.pk}/delete/").status_code == 403
+    assert client.post(f"/notifications/mutes/{mute.pk}/delete/").status_code == 403
+    client.force_login(maintainer)
+    assert client.post(f"/notifications/windows/{window.pk}/delete/").status_code == 302
+    assert client.post(f"/notifications/mutes/{mute.pk}/delete/").status_code == 302
+    assert not MaintenanceWindow.objects.exists() and not ProbeMute.objects.exists()
