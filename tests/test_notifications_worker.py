@@ -20,13 +20,19 @@ from tests.test_probe_services import register
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
-def wait_for(check, *, seconds: float = 30.0):
+def wait_for(check, *, seconds: float = 90.0):  # a worker starting on a loaded machine takes a while
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if check():
             return True
         time.sleep(0.2)
     return False
+
+
+def worker_output(process) -> str:
+    """What a worker printed, once it is stopped (for the message of a failed assertion)."""
+    worker_stop(process)
+    return process.stdout.read() if process.stdout else ""
 
 
 @pytest.fixture
@@ -51,8 +57,8 @@ def test_it_delivers_a_probe_that_went_down_through_a_real_worker_once_the_recei
             key=str(probe.id), outcome=Outcome.DOWN, latency_ms=1.0, started_at=at, finished_at=at,
             values={}, error="connection refused")])
     delivery = Delivery.objects.get()
-    assert wait_for(lambda: Delivery.objects.filter(pk=delivery.pk, attempts__gte=1).exists()), \
-        "the worker did not try the delivery"
+    tried = wait_for(lambda: Delivery.objects.filter(pk=delivery.pk, attempts__gte=1).exists())
+    assert tried, "the worker did not try the delivery: " + worker_output(notify_worker)
     delivery.refresh_from_db()
     assert delivery.status == "pending" and delivery.last_error == "connection refused"
     receiver.start()
@@ -62,7 +68,7 @@ def test_it_delivers_a_probe_that_went_down_through_a_real_worker_once_the_recei
             time.sleep(0.8)
             return Delivery.objects.filter(pk=delivery.pk, status="sent").exists()
 
-        assert wait_for(swept_and_sent), "never delivered"
+        assert wait_for(swept_and_sent), "never delivered: " + worker_output(notify_worker)
     finally:
         receiver.stop()
     event = Event.objects.get()
