@@ -11,6 +11,7 @@ class ProbeKind(models.TextChoices):
     RABBITMQ_QUEUE = "rabbitmq-queue", "RabbitMQ queue"
     NATS_CONSUMER = "nats-consumer", "NATS JetStream consumer"
     REDIS = "redis", "Redis"
+    KAFKA_CONSUMER = "kafka-consumer", "Kafka consumer group lag"
 
 
 class ProbeOutcome(models.TextChoices):

@@ -17,13 +17,14 @@ DETAILS_EXAMPLES = {
     ProbeKind.RABBITMQ_QUEUE: "queue: orders\nexpect:\n  max_ready: 1000\n  min_consumers: 1",
     ProbeKind.NATS_CONSUMER: "stream: ORDERS\nconsumer: billing\nexpect:\n  max_pending: 500",
     ProbeKind.REDIS: "stream: orders\ngroup: billing\nexpect:\n  max_pending: 100",
+    ProbeKind.KAFKA_CONSUMER: "group: shipping\ntopic: orders.placed\nexpect:\n  max_lag: 1000\n  max_lag_per_partition: 500",
 }
 
 
 class ProbeForm(forms.Form):
     name = forms.CharField(max_length=63, help_text="Lower-case letters, digits and dashes, unique on this service.")
     type = forms.ChoiceField(choices=ProbeKind.choices)
-    target = forms.CharField(max_length=500, help_text="A URL (http://, amqp://, nats://, redis://) or host:port.")
+    target = forms.CharField(max_length=500, help_text="A URL (http://, amqp://, nats://, redis://), host:port, or for Kafka the bootstrap servers host:port,host:port.")
     interval = forms.CharField(initial="30s", max_length=20, help_text="How often, e.g. 30s, 5m (10s to 24h).")
     timeout = forms.CharField(initial="5s", max_length=20, help_text="How long a run may take, e.g. 5s.")
     locations = forms.MultipleChoiceField(widget=forms.CheckboxSelectMultiple, initial=["default"],

@@ -29,7 +29,7 @@ Probe = Callable[[ProbeSpec, "Attempt"], Awaitable[Measured]]
 
 PROBE_MODULES = {
     Kind.HTTP: "http", Kind.TCP: "tcp", Kind.GRPC: "grpc_health", Kind.RABBITMQ_QUEUE: "rabbitmq",
-    Kind.NATS_CONSUMER: "nats", Kind.REDIS: "redis_probe",
+    Kind.NATS_CONSUMER: "nats", Kind.REDIS: "redis_probe", Kind.KAFKA_CONSUMER: "kafka",
 }
 DEFAULT_EXPECT = {Kind.RABBITMQ_QUEUE: {"min_consumers": 1}}
 LATENCY = "latency_ms"
@@ -57,6 +57,9 @@ LIMITS = {limit.key: limit for limit in (
     Limit("max_length", "length", operator.gt, "above", Outcome.DEGRADED),
     Limit("cert_expiry_days", "cert_days", operator.lt, "within", Outcome.DEGRADED),
     Limit("min_consumers", "consumers", operator.lt, "below", Outcome.DOWN),
+    Limit("max_lag", "lag", operator.gt, "above", Outcome.DEGRADED),
+    Limit("max_lag_per_partition", "worst_lag", operator.gt, "above", Outcome.DEGRADED),
+    Limit("min_members", "members", operator.lt, "below", Outcome.DOWN),
 )}
 
 

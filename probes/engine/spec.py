@@ -26,6 +26,7 @@ class Kind(StrEnum):
     RABBITMQ_QUEUE = "rabbitmq-queue"
     NATS_CONSUMER = "nats-consumer"
     REDIS = "redis"
+    KAFKA_CONSUMER = "kafka-consumer"
 
 
 class Outcome(StrEnum):
@@ -70,9 +71,14 @@ OPTIONS = {
     Kind.RABBITMQ_QUEUE: {"queue": "text"},
     Kind.NATS_CONSUMER: {"stream": "text", "consumer": "text"},
     Kind.REDIS: {"stream": "text", "group": "text"},
+    Kind.KAFKA_CONSUMER: {"group": "text", "topic": "text", "tls": "bool", "sasl_mechanism": "sasl",
+                          "sasl_username": "text", "sasl_password": "text"},
 }
-REQUIRED_OPTIONS = {Kind.RABBITMQ_QUEUE: ("queue",)}
-PAIRED_OPTIONS = {Kind.NATS_CONSUMER: ("consumer", "stream"), Kind.REDIS: ("group", "stream")}
+REQUIRED_OPTIONS = {Kind.RABBITMQ_QUEUE: ("queue",), Kind.KAFKA_CONSUMER: ("group",)}
+PAIRED_OPTIONS = {Kind.NATS_CONSUMER: ("consumer", "stream"), Kind.REDIS: ("group", "stream"),
+                  Kind.KAFKA_CONSUMER: ("sasl_mechanism", "sasl_username")}
+SASL_MECHANISMS = ("PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512")
+LIST_TARGETS = {Kind.KAFKA_CONSUMER}  # host:port[,host:port]: the bootstrap servers
 COMMON_EXPECT = {"max_latency_ms": "number"}
 EXPECT = {
     Kind.HTTP: {"status": "statuses", "body_contains": "text", "json_path": "json_path", "equals": "scalar",
@@ -82,6 +88,7 @@ EXPECT = {
     Kind.RABBITMQ_QUEUE: {"max_ready": "count", "min_consumers": "count"},
     Kind.NATS_CONSUMER: {"max_pending": "count", "max_ack_pending": "count", "max_redelivered": "count"},
     Kind.REDIS: {"max_length": "count", "max_pending": "count"},
+    Kind.KAFKA_CONSUMER: {"max_lag": "count", "max_lag_per_partition": "count", "min_members": "count"},
 }
 COMMON_KEYS = {"name", "type", "target", "interval", "timeout", "locations", "expect", "description"}
 
@@ -169,6 +176,8 @@ SECRET_HEADERS = {"authorization", "proxy-authorization", "cookie", "x-api-key",
 def probe_redacted(declared: dict) -> dict:
     """A declared probe (manifest form) with the password in its target and secret headers hidden."""
     shown_probe = {**declared, "target": target_redacted(declared.get("target", ""))}
+    if declared.get("sasl_password"):
+        shown_probe["sasl_password"] = "***"
     headers = declared.get("headers")
     if isinstance(headers, dict):
         shown_probe["headers"] = {name: "***" if name.lower() in SECRET_HEADERS else value
@@ -183,6 +192,8 @@ def probe_unredacted(declared: dict, stored: dict | None) -> dict:
     restored = dict(declared)
     if declared.get("target") == target_redacted(stored.get("target", "")):
         restored["target"] = stored["target"]
+    if declared.get("sasl_password") == "***" and stored.get("sasl_password"):
+        restored["sasl_password"] = stored["sasl_password"]
     headers, old = declared.get("headers"), stored.get("headers") or {}
     if isinstance(headers, dict):
         restored["headers"] = {name: old.get(name, value) if value == "***" else value
@@ -307,12 +318,16 @@ def _target(out: _Collector, kind: Kind, value: object, pointer: str) -> str:
         out.add(pointer, f"target must be at most {MAX_TARGET} characters with no spaces or control characters")
         return value
     schemes = TARGET_SCHEMES.get(kind)
+    parts = value.split(",") if kind in LIST_TARGETS else [value]
     if schemes:
         message = _url_error(value, schemes)
+    elif kind in LIST_TARGETS:
+        message = None if all(host_port(p) and "://" not in p for p in parts) else \
+            "target must be host:port or host:port,host:port (the bootstrap servers), e.g. kafka-1:9092,kafka-2:9092"
     else:
         message = None if host_port(value) and "://" not in value else "target must be host:port, e.g. 127.0.0.1:5432"
     if message is None:
-        message = _address_error(value)
+        message = next(filter(None, map(_address_error, parts)), None)
     if message:
         out.add(pointer, message)
     return value
@@ -495,7 +510,12 @@ def status_expected(status: int, expected: object) -> bool:
     return any(item == status or (isinstance(item, str) and str(status)[0] == item[0]) for item in items)
 
 
+def _sasl_error(value: object) -> str | None:
+    return None if value in SASL_MECHANISMS else f"must be one of {', '.join(SASL_MECHANISMS)}"
+
+
 OPTION_CHECKS = {
+    "sasl": _sasl_error,
     "method": _method_error, "headers": _headers_error, "body": _body_error, "redirects": _redirects_error,
     "text": _text_error, "bool": _bool_error, "number": _number_error, "count": _count_error,
     "statuses": _statuses_error, "json_path": _json_path_error, "scalar": _scalar_error,
