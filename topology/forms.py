@@ -177,7 +177,7 @@ class MemberAddForm(forms.Form):
     username = forms.CharField(max_length=150, widget=forms.TextInput(attrs={
         "autocomplete": "off", "spellcheck": "false", "placeholder": "e.g. jdoe"}))
     role = forms.ChoiceField(choices=TeamRole.choices, initial=TeamRole.VIEWER,
-                             widget=forms.Select(attrs={"style": "width: auto"}))
+                             widget=forms.Select(attrs={"class": "select-auto"}))
 
     def refusal_show(self, errors: list[dict]) -> None:
         """Put a refusal's errors ({"pointer": "/username", ...}) on the fields they point at."""

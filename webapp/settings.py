@@ -271,7 +271,7 @@ _CSP = {
         "frame-ancestors": [NONE],
     },
 }
-if env_bool("CSP_REPORT_ONLY", True):
+if env_bool("CSP_REPORT_ONLY", False):
     CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP
 else:
     CONTENT_SECURITY_POLICY = _CSP

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from django.core.exceptions import ImproperlyConfigured
+from django.urls import URLPattern, URLResolver, include, path
+from csp.constants import UNSAFE_INLINE
+from csp.decorators import csp_update
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from .health import healthz
 
@@ -20,7 +23,11 @@ urlpatterns = [
     path("api/v1/", include("imports.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    # The split view serves Swagger UI's set-up script as a file (?script), not inline, so scripts stay
+    # 'self' only. Its page has a <style> block of drf-spectacular's template and Swagger UI writes
+    # style attributes: inline styles are allowed on this page alone.
+    path("api/docs/", csp_update({"style-src": [UNSAFE_INLINE]})(SpectacularSwaggerSplitView.as_view(url_name="schema")),
+         name="swagger-ui"),
     path("", include("decisions.rule_page_urls")),
     path("", include("decisions.urls")),
     path("", include("dashboard.urls")),
@@ -31,3 +38,28 @@ urlpatterns = [
     path("", include("imports.urls")),
     path("", include("notifications.urls")),
 ]
+
+
+# Content-Security-Policy exception (settings: CONTENT_SECURITY_POLICY): the pages that draw with the
+# vendored Plotly (charts) or Mermaid (flow diagrams) allow inline *styles*, and only they. Both
+# libraries create <style> elements with computed CSS and set style attributes on the SVG they draw,
+# which no hash or nonce can cover. Scripts stay 'self' only on these pages too.
+INLINE_STYLE_PAGES = {"dashboard", "probe-detail", "flow-detail", "flow-derive", "report-preview"}
+
+
+def _allow_inline_styles(patterns) -> set[str]:
+    found = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            found |= _allow_inline_styles(pattern.url_patterns)
+        elif isinstance(pattern, URLPattern) and pattern.name in INLINE_STYLE_PAGES:
+            if not getattr(pattern.callback, "_inline_styles", False):
+                pattern.callback = csp_update({"style-src": [UNSAFE_INLINE]})(pattern.callback)
+                pattern.callback._inline_styles = True
+            found.add(pattern.name)
+    return found
+
+
+if _allow_inline_styles(urlpatterns) != INLINE_STYLE_PAGES:
+    raise ImproperlyConfigured(f"INLINE_STYLE_PAGES names pages that do not exist: "
+                               f"{sorted(INLINE_STYLE_PAGES - _allow_inline_styles(urlpatterns))}")

@@ -33,6 +33,9 @@
 
   var MAX_FIRST_SCALE = 1.4; // a small diagram is not blown up past this on load
   var READABLE_SCALE = 0.8; // below this, labels of 11pt are too small to read
+  // svg-pan-zoom writes style="overflow: hidden" unless the style already names overflow; a style
+  // attribute written that way is refused by the Content-Security-Policy, a property set here is not.
+  svg.style.overflow = "hidden";
   var zoom = window.svgPanZoom(svg, {
     zoomEnabled: true,
     controlIconsEnabled: false,
