@@ -81,7 +81,7 @@ QUEUE = "probes.default"
 LOCATION = "default"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/switchboard_bench_probes"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/7"
-PARTS = ("baseline", "engine", "path", "jitter", "storage")
+PARTS = ("baseline", "engine", "path", "jitter", "storage", "kafka")
 TEAM = "bench-probes"
 INTERVAL_PATH = "30s"
 INTERVAL_JITTER = "10s"
@@ -1065,12 +1065,43 @@ def run(args, folder: str) -> None:
             services_delete("path")
             jitter(target, args.jitter_seconds, worker, PROBES)
             services_delete("jitter")
+    if "kafka" in args.parts:
+        section("6. Kafka consumer lag probe against a Kafka-protocol broker (tansu, memory storage)")
+        kafka_checks(args.repeat)
     if "storage" in args.parts:
         section("5. storage after 30 days")
         services_delete("path")
         services_delete("jitter")
         storage("http://127.0.0.1:9/health", args.storage_probes)
         connection.close()
+
+
+def kafka_checks(repeat: int, checks: int = 50) -> None:
+    """Time per check of one kafka-consumer probe (2 partitions), each a full run of the engine:
+    metadata, the group's offsets and state, the partitions' ends."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from tests.kafka_broker import Broker
+
+    from probes.engine import policy_build, probes_run
+    from probes.engine.spec import Kind, Outcome, ProbeSpec
+
+    with Broker() as broker:
+        broker.topic_fill("orders", [50, 60])
+        broker.offsets_commit("billing", "orders", [20, 7])
+        spec = ProbeSpec("lag", Kind.KAFKA_CONSUMER, broker.bootstrap, timeout=5.0, options={"group": "billing"})
+        policy = policy_build()
+        [first] = probes_run([spec], policy=policy)
+        if first.outcome != Outcome.UP:
+            print(f"    not measured: {first.error}")
+            return
+        runs = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            results = probes_run([spec] * checks, policy=policy, concurrency=1)
+            runs.append((time.perf_counter() - started) / checks * 1000)
+            assert all(result.outcome == Outcome.UP for result in results)
+    print(f"    {checks} checks one after another, {repeat} runs: median {statistics.median(runs):.1f} ms per check "
+          f"(range {min(runs):.1f}-{max(runs):.1f}); values {first.values}")
 
 
 if __name__ == "__main__":
