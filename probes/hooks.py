@@ -3,7 +3,7 @@ drawing, the live part of the topology stamp, and the Probes card of the service
 from topology.extensions import Health, ProbeDeclarations, registered
 
 from . import selectors, services
-from .engine.spec import probe_declarations_check, probe_redacted, probe_unredacted
+from .engine.spec import probe_declarations_check, probe_redacted, probe_schema, probe_unredacted
 from .models import ProbeStatus, RollupMark
 
 
@@ -19,7 +19,8 @@ def service_page(service) -> dict:
 
 def register() -> None:
     registered.probes = ProbeDeclarations(check=declarations_check, redacted=probe_redacted,
-                                          unredacted=probe_unredacted, synced=services.probes_sync)
+                                          unredacted=probe_unredacted, synced=services.probes_sync,
+                                          schema=probe_schema())
     registered.health = Health(of_services=selectors.service_health_map, uptime=selectors.service_uptime_map,
                                unwell=selectors.services_unwell)
     for part in ((ProbeStatus, "since"), (RollupMark, "through")):

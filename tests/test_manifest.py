@@ -1,4 +1,6 @@
 """The manifest parser and validator: pure code, no database."""
+import time
+
 import pytest
 
 from topology.manifest import ManifestParseError, manifest_parse, manifest_validate
@@ -97,16 +99,17 @@ def test_it_reports_every_error_with_its_pointer():
     ], lifecycle="retired", flavour="x")
     result = validate(as_yaml(bad))
     assert result.services == []
-    assert pointers(result) == [
+    assert pointers(result) == [  # in document order
         "/0/metadata/name",
-        "/0/spec/flavour",
-        "/0/spec/lifecycle",
+        "/0/spec/interactions/2/name",
         "/0/spec/interactions/2/to/0",
         "/0/spec/interactions/2/to/2",
-        "/0/spec/interactions/2/channel",
         "/0/spec/interactions/2/criteria/can_defer",
         "/0/spec/interactions/2/criteria/colour",
         "/0/spec/interactions/2/criteria/latency_budget_ms",
+        "/0/spec/interactions/2/channel",
+        "/0/spec/lifecycle",
+        "/0/spec/flavour",
     ]
 
 
@@ -136,7 +139,7 @@ def test_it_rejects_channel_on_sync_style_and_missing_channel_on_async():
 def test_it_rejects_wrong_api_version_kind_and_unknown_fields():
     doc = {"apiVersion": "v2", "kind": "Thing", "metadata": {"name": "a", "team": "t", "owner": "x"}, "extra": 1}
     assert pointers(validate(as_yaml(doc))) == [
-        "/0/extra", "/0/apiVersion", "/0/kind", "/0/metadata/owner"]
+        "/0/apiVersion", "/0/kind", "/0/metadata/owner", "/0/extra"]
 
 
 def test_it_rejects_non_string_labels_and_escapes_pointer_tokens():
@@ -198,11 +201,13 @@ g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]
     ("{name: *g, team: t}", "{}"),
 ], ids=["probes", "lifecycle", "operation", "labels", "name"])
 def test_it_rejects_alias_bombs_without_expanding_them(metadata, spec):
-    # g stands for 9**7 (about 4.8 million) strings if expanded; the anchors are unknown fields.
+    # g stands for 9**7 (about 4.8 million) strings if expanded: refused as a whole, in one clear error.
     text = BOMB.strip() + f"\napiVersion: switchboard/v1\nkind: Service\nmetadata: {metadata}\nspec: {spec}\n"
+    started = time.perf_counter()
     result = validate(text)
-    messages = " ".join(error["message"] for error in result.errors)
-    assert len(result.errors) >= 8 and len(messages) < 5000
+    assert time.perf_counter() - started < 5
+    assert [error["pointer"] for error in result.errors] == [""]
+    assert "YAML aliases" in result.errors[0]["message"]
 
 
 def test_it_rejects_deep_nesting_as_unparseable():

@@ -26,6 +26,7 @@ class ProbeDeclarations:
     redacted: Callable[[dict], dict] = lambda item: item  # secrets hidden, for reading
     unredacted: Callable[[dict, dict | None], dict] = lambda item, stored: item  # hidden secrets sent back keep theirs
     synced: Callable[..., None] = lambda *, services, now: None  # make the probe rows match the declarations
+    schema: dict | None = None  # one declared probe as JSON Schema, the probes part of the manifest schema
 
 
 @dataclass

@@ -4,24 +4,20 @@ A manifest is YAML (one or more `---` documents) or JSON (one object, or {"items
 Every error carries a JSON pointer relative to the list of service documents: "/0/spec/...".
 """
 import json
+import math
 from dataclasses import dataclass, field
 
 import yaml
 
-from core.inputs import pointer_token, shown
-
+from . import manifest_schema as ms
 from . import validation as v
-from .choices import Lifecycle
+from .choices import ASYNC_STYLES, Broker, Lifecycle, Style
 from .extensions import registered
-from .validation import nodes_over
+from .manifest_schema import API_VERSION, KIND  # noqa: F401 - part of this module's interface
 
-API_VERSION = "switchboard/v1"
-KIND = "Service"
-
-TOP_KEYS = {"apiVersion", "kind", "metadata", "spec"}
-METADATA_KEYS = {"name", "team", "title", "description", "labels"}
-SPEC_KEYS = {"lifecycle", "language", "repository", "interactions", "probes"}
-INTERACTION_KEYS = {"name", "to", "description", "style", "channel", "broker", "criteria"}
+MAX_VALUES = 1_000_000  # values in one manifest once YAML aliases are expanded
+MAX_DEPTH = 64
+MAX_INT = 2**63
 
 YAML_TYPES = {"application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"}
 JSON_TYPES = {"application/json"}
@@ -91,6 +87,8 @@ def _documents_from_json(text: str) -> list:
         raise ManifestParseError(f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}") from None
     except RecursionError:
         raise ManifestParseError("the JSON is nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ManifestParseError(f"invalid JSON: {str(exc)[:120]}") from None
     if isinstance(data, dict) and set(data) == {"items"}:
         data = data["items"]
     elif isinstance(data, dict):
@@ -110,6 +108,8 @@ def _documents_from_yaml(text: str) -> list:
         raise ManifestParseError(f"invalid YAML{where}: {problem}") from None
     except RecursionError:
         raise ManifestParseError("the YAML is nested too deeply") from None
+    except ValueError as exc:  # an integer of more than 4300 digits
+        raise ManifestParseError(f"invalid YAML: {str(exc)[:120]}") from None
     if len(documents) == 1 and isinstance(documents[0], dict) and set(documents[0]) == {"items"}:
         documents = documents[0]["items"]
     if not isinstance(documents, list):
@@ -117,185 +117,172 @@ def _documents_from_yaml(text: str) -> list:
     return documents
 
 
-class _Checker:
-    """Collects errors with pointers while turning raw documents into specs."""
+_schema: dict | None = None
+_validator = None
 
-    def __init__(self) -> None:
-        self.errors: list[dict] = []
 
-    def add(self, pointer: str, message: str) -> None:
-        self.errors.append({"pointer": pointer, "message": message})
+def manifest_schema(schema_id: str = "") -> dict:
+    """The manifest as JSON Schema, with the probes part the probes app registered."""
+    return ms.manifest_schema(styles=Style.values, async_styles=sorted(ASYNC_STYLES), brokers=Broker.values,
+                              lifecycles=Lifecycle.values, probe=registered.probes.schema, schema_id=schema_id)
 
-    def add_all(self, base: str, errors: v.Errors) -> None:
-        for pointer, message in errors:
-            self.add(base + pointer, message)
 
-    def unknown_keys(self, data: dict, allowed: set, base: str) -> None:
-        for key in data:
-            if key not in allowed:
-                self.add(f"{base}/{pointer_token(key)}", f"unknown field {shown(key)}; allowed: {', '.join(sorted(allowed))}")
-
-    def mapping(self, data: object, base: str, what: str) -> dict | None:
-        if isinstance(data, dict):
-            return data
-        self.add(base, f"{what} must be a map")
-        return None
-
-    def text(self, data: dict, key: str, base: str, *, limit: int) -> str:
-        value = data.get(key)
-        if value is None:
-            return ""
-        problem = v.text_error(value, limit=limit, what=key)
-        if problem:
-            self.add(f"{base}/{key}", problem)
-            return ""
-        return value
+def _schema_validator():
+    global _schema, _validator
+    schema = manifest_schema()
+    if schema != _schema:  # built once, again only if the probes part changed
+        _schema, _validator = schema, ms.schema_validator(schema)
+    return _validator
 
 
 def manifest_validate(documents: list) -> ManifestResult:
-    """Raw documents -> service specs, or every error found with its pointer."""
-    checker = _Checker()
-    specs = []
-    for index, document in enumerate(documents):
-        spec = _service(checker, document, f"/{index}")
-        if spec:
-            specs.append(spec)
-    _check_duplicate_services(checker, documents)
+    """Raw documents -> service specs, or every error found with its pointer (in document order).
+
+    Shapes are checked against the manifest's JSON Schema; by hand only what a schema cannot say:
+    names repeated across documents or within a list, a service targeting itself, and the probes'
+    own rules (addresses, duration ranges) once their shape is right."""
     if not documents:
-        checker.add("", "the manifest names no service")
-    return ManifestResult(services=specs if not checker.errors else [], errors=checker.errors)
-
-
-def _check_duplicate_services(checker: _Checker, documents: list) -> None:
-    seen: dict[str, int] = {}
+        return ManifestResult([], [{"pointer": "", "message": "the manifest names no service"}])
+    problem = _size_problem(documents)
+    if problem:
+        return ManifestResult([], [{"pointer": "", "message": problem}])
+    errors = ms.schema_errors(_schema_validator(), documents)
+    errors += _duplicate_services(documents)
+    shaped = {pointer for pointer, _ in errors}
+    probes: dict[int, list] = {}
     for index, document in enumerate(documents):
-        name = (document.get("metadata") or {}).get("name") if isinstance(document, dict) else None
-        if isinstance(name, str) and isinstance(document.get("metadata"), dict):
-            if name in seen:
-                checker.add(f"/{index}/metadata/name", f"service {name!r} already appears in document {seen[name]}")
+        spec = (document.get("spec") or {}) if isinstance(document, dict) else {}
+        if not isinstance(spec, dict):
+            continue
+        errors += _interaction_names(spec.get("interactions"), f"/{index}/spec/interactions", _name_of(document))
+        if isinstance(spec.get("probes"), list) and len(spec["probes"]) <= ms.MAX_PROBES:
+            probes[index], found = registered.probes.check(spec["probes"], base=f"/{index}/spec/probes")
+            errors += [(pointer, message) for pointer, message in found if not _near(pointer, shaped)]
+    if errors:
+        return ManifestResult([], _in_document_order(documents, errors))
+    return ManifestResult([_service_spec(document, probes.get(index, [])) for index, document in enumerate(documents)], [])
+
+
+def _near(pointer: str, pointers: set[str]) -> bool:
+    """Whether a schema error already speaks of this place, or of a place inside or around it."""
+    return any(pointer == other or pointer.startswith(other + "/") or other.startswith(pointer + "/")
+               for other in pointers)
+
+
+def _size_problem(documents: list) -> str | None:
+    """Refuse what no schema check should walk: too many values (YAML aliases multiply them), too deep,
+    or integers too large to store (kept as infinity, refused where a number is expected)."""
+    stack, seen = [(documents, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        seen += 1
+        if seen > MAX_VALUES:
+            return (f"the manifest holds more than {MAX_VALUES:,} values once YAML aliases are expanded; "
+                    "write each value out, or split the manifest")
+        if depth > MAX_DEPTH:
+            return f"the manifest is nested more than {MAX_DEPTH} levels deep"
+        if isinstance(item, dict):
+            for key, value in item.items():
+                if isinstance(key, int) and abs(key) >= MAX_INT:
+                    return "a key of the manifest is a number too large to store"
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+                    item[key] = math.inf if value > 0 else -math.inf
+                stack.append((value, depth + 1))
+        elif isinstance(item, list):
+            for position, value in enumerate(item):
+                if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_INT:
+                    item[position] = math.inf if value > 0 else -math.inf
+                stack.append((value, depth + 1))
+    return None
+
+
+def _name_of(document: object) -> str | None:
+    metadata = document.get("metadata") if isinstance(document, dict) else None
+    name = metadata.get("name") if isinstance(metadata, dict) else None
+    return name if isinstance(name, str) else None
+
+
+def _duplicate_services(documents: list) -> list[tuple[str, str]]:
+    errors, seen = [], {}
+    for index, document in enumerate(documents):
+        name = _name_of(document)
+        if name is not None and name in seen:
+            errors.append((f"/{index}/metadata/name", f"service {name!r} already appears in document {seen[name]}"))
+        if name is not None:
             seen.setdefault(name, index)
+    return errors
 
 
-def _service(checker: _Checker, document: object, base: str) -> ServiceSpec | None:
-    document = checker.mapping(document, base, "a service document")
-    if document is None:
-        return None
-    before = len(checker.errors)
-    checker.unknown_keys(document, TOP_KEYS, base)
-    if document.get("apiVersion") != API_VERSION:
-        checker.add(f"{base}/apiVersion", f"apiVersion must be {API_VERSION!r}")
-    if document.get("kind") != KIND:
-        checker.add(f"{base}/kind", f"kind must be {KIND!r}")
-    metadata = checker.mapping(document.get("metadata"), f"{base}/metadata", "metadata") or {}
-    spec = checker.mapping(document.get("spec", {}), f"{base}/spec", "spec") or {}
-    fields = _metadata(checker, metadata, f"{base}/metadata")
-    fields.update(_spec(checker, spec, f"{base}/spec", source=fields.get("name")))
-    if len(checker.errors) > before:
-        return None
-    return ServiceSpec(**fields)
-
-
-def _metadata(checker: _Checker, metadata: dict, base: str) -> dict:
-    checker.unknown_keys(metadata, METADATA_KEYS, base)
-    for key, what in (("name", "metadata.name"), ("team", "metadata.team")):
-        problem = v.name_error(metadata.get(key), what=what)
-        if problem:
-            checker.add(f"{base}/{key}", problem)
-    labels = metadata.get("labels") or {}
-    checker.add_all(f"{base}/labels", v.labels_errors(labels))
-    return {
-        "name": metadata.get("name"),
-        "team": metadata.get("team"),
-        "title": checker.text(metadata, "title", base, limit=v.MAX_TITLE),
-        "description": checker.text(metadata, "description", base, limit=v.MAX_DESCRIPTION),
-        "labels": labels if isinstance(labels, dict) else {},
-    }
-
-
-def _spec(checker: _Checker, spec: dict, base: str, *, source: str | None) -> dict:
-    checker.unknown_keys(spec, SPEC_KEYS, base)
-    lifecycle = spec.get("lifecycle") or Lifecycle.PRODUCTION
-    problem = v.lifecycle_error(lifecycle)
-    if problem:
-        checker.add(f"{base}/lifecycle", problem)
-    repository = spec.get("repository") or ""
-    problem = v.repository_error(repository)
-    if problem:
-        checker.add(f"{base}/repository", problem)
-    return {
-        "lifecycle": str(lifecycle),
-        "language": checker.text(spec, "language", base, limit=v.MAX_LANGUAGE),
-        "repository": repository if isinstance(repository, str) else "",
-        "interactions": _interactions(checker, spec.get("interactions") or [], f"{base}/interactions", source),
-        "probes": _probes(checker, spec.get("probes") or [], f"{base}/probes"),
-    }
-
-
-def _probes(checker: _Checker, probes: object, base: str) -> list:
-    """Declared probes in their normalised manifest form (defaults filled in, durations as text)."""
-    if isinstance(probes, list) and len(probes) > v.MAX_PROBES:
-        checker.add(base, f"at most {v.MAX_PROBES} probes are allowed")
+def _interaction_names(items: object, base: str, source: str | None) -> list[tuple[str, str]]:
+    """Interaction names listed twice, targets listed twice, and a service that targets itself."""
+    if not isinstance(items, list) or len(items) > v.MAX_INTERACTIONS:
         return []
-    if isinstance(probes, list) and any(nodes_over(probe, v.MAX_PROBE_NODES) for probe in probes):
-        checker.add(base, f"a probe may hold at most {v.MAX_PROBE_NODES} values")
-        return []
-    declared, errors = registered.probes.check(probes, base=base)
-    checker.add_all("", errors)
-    return declared
-
-
-def _interactions(checker: _Checker, items: object, base: str, source: str | None) -> tuple:
-    if not isinstance(items, list):
-        checker.add(base, "interactions must be a list")
-        return ()
-    if len(items) > v.MAX_INTERACTIONS:
-        checker.add(base, f"at most {v.MAX_INTERACTIONS} interactions per service; got {len(items)}")
-        return ()
-    specs, seen = [], set()
+    errors, seen = [], set()
     for index, item in enumerate(items):
-        spec = _interaction(checker, item, f"{base}/{index}", source)
-        if spec and spec.name in seen:
-            checker.add(f"{base}/{index}/name", f"interaction {spec.name!r} is listed twice")
-        if spec:
-            seen.add(spec.name)
-            specs.append(spec)
-    return tuple(specs)
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name")
+        if isinstance(name, str) and name in seen:
+            errors.append((f"{base}/{index}/name", f"interaction {name!r} is listed twice"))
+        if isinstance(name, str):
+            seen.add(name)
+        targets = item.get("to")
+        if not isinstance(targets, list) or len(targets) > v.MAX_TARGETS:
+            continue
+        named = set()
+        for position, target in enumerate(targets):
+            if not isinstance(target, str):
+                continue
+            if target == source:
+                errors.append((f"{base}/{index}/to/{position}", f"a service cannot target itself ({target!r})"))
+            elif target in named:
+                errors.append((f"{base}/{index}/to/{position}", f"target {target!r} is listed twice"))
+            named.add(target)
+    return errors
 
 
-def _interaction(checker: _Checker, item: object, base: str, source: str | None) -> InteractionSpec | None:
-    item = checker.mapping(item, base, "an interaction")
-    if item is None:
-        return None
-    before = len(checker.errors)
-    checker.unknown_keys(item, INTERACTION_KEYS, base)
-    problem = v.name_error(item.get("name"), what="interaction name")
-    if problem:
-        checker.add(f"{base}/name", problem)
-    targets = item.get("to")
-    checker.add_all(f"{base}/to", v.targets_errors(targets, source=source))
-    style = _optional_string(checker, item, "style", base)
-    if style and v.style_error(style):
-        checker.add(f"{base}/style", v.style_error(style))
-        style = ""
-    channel = _optional_string(checker, item, "channel", base)
-    broker = _optional_string(checker, item, "broker", base)
-    checker.add_all(base, v.channel_errors(style=style, channel=channel, broker=broker))
-    criteria = item.get("criteria") or {}
-    checker.add_all(f"{base}/criteria", v.criteria_errors(criteria))
-    description = checker.text(item, "description", base, limit=v.MAX_DESCRIPTION)
-    if len(checker.errors) > before:
-        return None
-    return InteractionSpec(
-        name=item["name"], targets=tuple(targets), description=description, style=style,
-        channel=channel, broker=broker, criteria=v.criteria_clean(criteria),
+def _in_document_order(documents: list, errors: list[tuple[str, str]]) -> list[dict]:
+    """Errors sorted by where they point in the documents (a missing field after those present)."""
+    def position(pointer: str) -> list[int]:
+        place, node = [], documents
+        for token in pointer.split("/")[1:]:
+            key = token.replace("~1", "/").replace("~0", "~")
+            if isinstance(node, list) and key.isdigit() and int(key) < len(node):
+                place.append(int(key))
+                node = node[int(key)]
+            elif isinstance(node, dict):
+                keys = [str(k) for k in node]
+                place.append(keys.index(key) if key in keys else len(keys))
+                node = node.get(key) if key in node else None
+            else:
+                place.append(0)
+                node = None
+        return place
+
+    ranked = sorted(enumerate(errors), key=lambda item: (position(item[1][0]), item[0]))
+    unique, seen = [], set()
+    for _, (pointer, message) in ranked:
+        if (pointer, message) not in seen:
+            seen.add((pointer, message))
+            unique.append({"pointer": pointer, "message": message})
+    return unique
+
+
+def _service_spec(document: dict, probes: list) -> ServiceSpec:
+    metadata, spec = document["metadata"], document.get("spec") or {}
+    return ServiceSpec(
+        name=metadata["name"], team=metadata["team"], title=metadata.get("title") or "",
+        description=metadata.get("description") or "", labels=metadata.get("labels") or {},
+        lifecycle=spec.get("lifecycle") or Lifecycle.PRODUCTION, language=spec.get("language") or "",
+        repository=spec.get("repository") or "",
+        interactions=tuple(_interaction_spec(item) for item in spec.get("interactions") or ()),
+        probes=probes,
     )
 
 
-def _optional_string(checker: _Checker, item: dict, key: str, base: str) -> str:
-    value = item.get(key)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        checker.add(f"{base}/{key}", f"{key} must be a string or null")
-        return ""
-    return value
+def _interaction_spec(item: dict) -> InteractionSpec:
+    return InteractionSpec(
+        name=item["name"], targets=tuple(item["to"]), description=item.get("description") or "",
+        style=item.get("style") or "", channel=item.get("channel") or "", broker=item.get("broker") or "",
+        criteria=v.criteria_clean(item.get("criteria") or {}),
+    )

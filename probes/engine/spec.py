@@ -520,3 +520,83 @@ OPTION_CHECKS = {
     "text": _text_error, "bool": _bool_error, "number": _number_error, "count": _count_error,
     "statuses": _statuses_error, "json_path": _json_path_error, "scalar": _scalar_error,
 }
+
+
+# --- the probe as JSON Schema (draft 2020-12), the probes part of the manifest schema ------------
+
+_TEXT = "^[^\\u0000\\ud800-\\udfff]*$"
+_DURATION = {"title": "duration", "anyOf": [
+    {"type": "number", "minimum": 0}, {"type": "string", "pattern": DURATION_RE.pattern.replace(r"\d", "[0-9]")}]}
+_COUNT = {"type": "integer", "minimum": 0, "maximum": 10**12, "errorMessage": "must be a whole number of 0 or more"}
+_STATUS = {"anyOf": [{"type": "integer", "minimum": 100, "maximum": 599},
+                     {"type": "string", "pattern": STATUS_CLASS_RE.pattern}]}
+VALUE_SCHEMAS = {
+    "method": {"enum": list(HTTP_METHODS)},
+    "headers": {"type": "object", "maxProperties": MAX_HEADERS,
+                "propertyNames": {"title": "header name", "pattern": HEADER_NAME_RE.pattern,
+                                  "patternErrorMessage": "is not a valid header name"},
+                "additionalProperties": {"title": "header", "type": "string", "maxLength": MAX_HEADER_VALUE,
+                                         "pattern": "^[^\\r\\n\\u0000\\ud800-\\udfff]*$",
+                                         "patternErrorMessage": "must be one line"}},
+    "body": {"type": "string", "maxLength": MAX_BODY, "pattern": _TEXT, "patternErrorMessage": "must be text"},
+    "redirects": {"type": "integer", "minimum": 0, "maximum": 10},
+    "text": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": _TEXT, "patternErrorMessage": "must be text"},
+    "bool": {"type": "boolean"},
+    "sasl": {"enum": list(SASL_MECHANISMS)},
+    "number": {"type": "number", "exclusiveMinimum": 0, "errorMessage": "must be a positive number"},
+    "count": _COUNT,
+    "statuses": {"anyOf": [_STATUS, {"type": "array", "minItems": 1, "items": _STATUS}],
+                 "errorMessage": 'must be status codes (100-599) or classes like "2xx"'},
+    "json_path": {"type": "string", "maxLength": 200, "pattern": r"^\$(\.[A-Za-z_][A-Za-z0-9_-]*|\[[0-9]+\])*$",
+                  "patternErrorMessage": "must look like $.status or $.checks[0].state"},
+    "scalar": {"type": ["string", "number", "boolean", "null"], "maxLength": 4096, "pattern": _TEXT,
+               "patternErrorMessage": "must be text"},
+}
+
+
+def probe_schema() -> dict:
+    """One declared probe: common keys, each kind's options and expectations. Address policy, URL parsing,
+    duration ranges and names repeated in a list are checked by `probe_declarations_check`."""
+    options = {key: VALUE_SCHEMAS[check] for kind in Kind for key, check in OPTIONS[kind].items()}
+    expects = {key: VALUE_SCHEMAS[check] for kind in Kind for key, check in {**COMMON_EXPECT, **EXPECT[kind]}.items()}
+    name_rule = "must be 1-63 lower-case letters, digits or dashes, starting and ending with a letter or digit"
+    rules = []
+    for kind in Kind:
+        allowed = sorted(COMMON_KEYS | set(OPTIONS[kind]))
+        then = {"propertyNames": {"title": f"key of a {kind} probe", "enum": allowed},
+                "properties": {"expect": {"propertyNames": {"title": f"expectation of a {kind} probe",
+                                                            "enum": sorted({**COMMON_EXPECT, **EXPECT[kind]})}}}}
+        if kind in REQUIRED_OPTIONS:
+            then["required"] = list(REQUIRED_OPTIONS[kind])
+        if kind in PAIRED_OPTIONS:
+            first, second = PAIRED_OPTIONS[kind]
+            then["dependentRequired"] = {first: [second]}
+        if kind in TARGET_SCHEMES:
+            schemes = TARGET_SCHEMES[kind]
+            then["properties"]["target"] = {
+                "pattern": f"^({'|'.join(schemes)})://",
+                "patternErrorMessage": f"must start with {' or '.join(s + '://' for s in schemes)}"}
+        rules.append({"if": {"properties": {"type": {"const": str(kind)}}, "required": ["type"]}, "then": then})
+    return {
+        "title": "a probe", "type": "object", "required": ["name", "type", "target"],
+        "properties": {
+            "name": {"title": "name", "type": "string", "pattern": NAME_RE.pattern, "patternErrorMessage": name_rule},
+            "type": {"title": "type", "enum": [str(kind) for kind in Kind]},
+            "target": {"title": "target", "type": "string", "minLength": 1, "maxLength": MAX_TARGET,
+                       "description": "A URL, or host:port for tcp and grpc; addresses no probe may reach are refused."},
+            "interval": {**_DURATION, "title": "interval",
+                         "description": f"{duration_text(MIN_INTERVAL)} to {duration_text(MAX_INTERVAL)}, e.g. 30s"},
+            "timeout": {**_DURATION, "title": "timeout",
+                        "description": f"{duration_text(MIN_TIMEOUT)} to {duration_text(MAX_TIMEOUT)}, at most the interval"},
+            "locations": {"title": "locations", "type": "array", "minItems": 1, "maxItems": MAX_LOCATIONS,
+                          "items": {"title": "location", "type": "string", "pattern": LOCATION_RE.pattern,
+                                    "patternErrorMessage": "must be 1-32 lower-case letters, digits or dashes, "
+                                                           "starting and ending with a letter or digit"}},
+            "description": {"title": "description", "type": "string", "maxLength": 500, "pattern": _TEXT,
+                            "patternErrorMessage": "must be text"},
+            "expect": {"title": "expect", "type": "object", "properties": expects,
+                       "dependentRequired": {"equals": ["json_path"], "json_path": ["equals"]}},
+            **{key: {"title": key, **schema} for key, schema in options.items()},
+        },
+        "allOf": rules,
+    }

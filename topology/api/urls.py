@@ -18,6 +18,7 @@ urlpatterns = [
     path("teams/<slug:slug>/members/<str:username>/", MEMBERS.as_view({"patch": "partial_update", "delete": "destroy"}),
          name="team-member"),
     path("registrations/", views.RegistrationView.as_view(), name="registrations"),
+    path("manifest/schema.json", views.ManifestSchemaView.as_view(), name="manifest-schema"),
     path("topology/", diagrams.TopologyView.as_view(), name="topology"),
     path("topology/findings/", diagrams.FindingsView.as_view(), name="topology-findings"),
     path("diagrams/sequence/", diagrams.SequenceDiagramView.as_view(), name="diagram-sequence"),

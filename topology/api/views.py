@@ -2,6 +2,8 @@ from django.conf import settings
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
+from rest_framework.permissions import AllowAny
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -10,7 +12,15 @@ from core.errors import Forbidden, Invalid
 
 from ..authentication import api_actor
 from ..filtersets import InteractionFilterSet, ServiceFilterSet
-from ..manifest import JSON_TYPES, YAML_TYPES, ManifestParseError, manifest_parse, manifest_validate, media_type
+from ..manifest import (
+    JSON_TYPES,
+    YAML_TYPES,
+    ManifestParseError,
+    manifest_parse,
+    manifest_schema,
+    manifest_validate,
+    media_type,
+)
 from ..registration import RegistrationInvalid, registration_apply
 from ..schema import REGISTRATION_REFUSED
 from ..selectors import interaction_list, service_detail_queryset, service_queryset, service_spec_of, team_list
@@ -174,3 +184,19 @@ class RegistrationView(APIView):
         report = registration_apply(specs=result.services, actor=api_actor(request), dry_run=dry_run, fail_on=fail_on)
         created = report["created"] and not dry_run
         return Response(report, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+
+class ManifestSchemaView(APIView):
+    """The manifest as JSON Schema (draft 2020-12): what editors check a switchboard.yaml against, and what
+    every registration is validated with. Public: it describes the format and holds no data."""
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer]
+
+    @extend_schema(operation_id="manifest_schema", responses={(200, JSON): OpenApiTypes.OBJECT})
+    def get(self, request):
+        schema = manifest_schema(schema_id=request.build_absolute_uri())
+        response = Response(schema, content_type="application/schema+json")
+        response["Cache-Control"] = "public, max-age=3600"
+        return response
