@@ -22,7 +22,7 @@ def register() -> None:
                                           unredacted=probe_unredacted, synced=services.probes_sync,
                                           schema=probe_schema())
     registered.health = Health(of_services=selectors.service_health_map, uptime=selectors.service_uptime_map,
-                               unwell=selectors.services_unwell)
+                               unwell=selectors.services_unwell, latency_p95=selectors.service_latency_map)
     for part in ((ProbeStatus, "since"), (RollupMark, "through")):
         if part not in registered.stamp_live:
             registered.stamp_live.append(part)

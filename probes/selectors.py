@@ -4,13 +4,13 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.db import connection
-from django.db.models import Count, Prefetch, Q, QuerySet, Sum
+from django.db.models import Count, F, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
 from topology.graph import UNHEALTHY
 from topology.models import Service
 
-from .choices import ProbeOutcome, RollupPeriod
+from .choices import ProbeKind, ProbeOutcome, RollupPeriod
 from .engine.spec import OUTCOME_RANK, Outcome
 from .models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
 
@@ -143,6 +143,24 @@ def service_uptime_map() -> dict[str, float]:
     rows = (Probe.objects.filter(runs_30d__gt=0).values("service__name")
             .annotate(runs=Sum("runs_30d"), failed=Sum("down_30d")).order_by())
     return {row["service__name"]: 1 - row["failed"] / row["runs"] for row in rows}
+
+
+SERVICE_LATENCY_KINDS = (ProbeKind.HTTP, ProbeKind.GRPC, ProbeKind.TCP)  # a broker probe times the broker
+
+
+def service_latency_map(*, now: datetime | None = None) -> dict[str, dict[str, float]]:
+    """Service name -> location -> p95 latency in ms over the last 24 hours: per probe, the minute
+    rollups' p95 weighted by their runs; per service, its slowest probe of its own endpoints."""
+    since = (now or timezone.now()) - timedelta(hours=24)
+    rows = (ProbeRollup.objects.filter(period=RollupPeriod.MINUTE, bucket__gte=since, count__gt=0,
+                                       probe__kind__in=SERVICE_LATENCY_KINDS)
+            .values_list("probe__service__name", "probe_id", "location")
+            .annotate(weighted=Sum(F("latency_p95") * F("count")), runs=Sum("count")).order_by())
+    found: dict[str, dict[str, float]] = {}
+    for service, _, location, weighted, runs in rows:
+        p95 = round(weighted / runs, 1)
+        found.setdefault(service, {})[location] = max(p95, found.get(service, {}).get(location, 0))
+    return found
 
 
 def services_unwell() -> list[tuple[int, str | None, str]]:

@@ -36,6 +36,7 @@ class Health:
     of_services: Callable[[], dict[str, str]] = dict  # service name -> worst current outcome
     uptime: Callable[[], dict[str, float]] = dict  # service name -> measured 30-day availability
     unwell: Callable[[], Iterable[tuple[int, str | None, str]]] = tuple  # (service id, team, outcome), down or degraded
+    latency_p95: Callable[[], dict[str, dict[str, float]]] = dict  # service name -> location -> p95 ms, last 24 h
 
 
 class Assessment:

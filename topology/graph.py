@@ -190,7 +190,7 @@ def sync_graph(topology: Topology) -> nx.DiGraph:
     return graph
 
 
-def _acyclic(graph: nx.DiGraph) -> nx.DiGraph:
+def acyclic(graph: nx.DiGraph) -> nx.DiGraph:
     """The graph without edges inside cycles (cycles are findings of their own)."""
     dag = graph.copy()
     for component in nx.strongly_connected_components(graph):
@@ -202,7 +202,7 @@ def _acyclic(graph: nx.DiGraph) -> nx.DiGraph:
 
 def sync_chains(topology: Topology, *, min_hops: int = CHAIN_MIN_HOPS, limit: int = 20) -> list[tuple[str, ...]]:
     """The longest chain of sync calls from each entry point, deepest first."""
-    dag = _acyclic(sync_graph(topology))
+    dag = acyclic(sync_graph(topology))
     longest: dict[str, tuple[str, ...]] = {}
     for name in reversed(list(nx.topological_sort(dag))):
         tails = [longest[successor] for successor in dag.successors(name)]

@@ -12,7 +12,7 @@ from django.db.models import Case, Count, F, Q, Value, When
 
 from core.severity import SEVERITIES
 
-from . import graph
+from . import budgets, graph
 from .extensions import registered
 from .models import InteractionTarget, Interaction, RegistryRevision, Service, TopologySummary
 from .selectors import settled_links
@@ -95,6 +95,24 @@ def findings_current() -> list:
         more = tuple(finding for provider in registered.findings for finding in provider(topology))
         _findings[stamp] = graph.findings(topology, more=more)
     return _findings[stamp]
+
+
+def interaction_budgets() -> dict[tuple[str, str], float]:
+    """(source, interaction) -> the latency budget in ms its criteria declare, for sync interactions."""
+    rows = (Interaction.objects.filter(style__in=graph.SYNC, criteria__has_key="latency_budget_ms")
+            .values_list("source__name", "name", "criteria"))
+    return {(source, name): float(criteria["latency_budget_ms"]) for source, name, criteria in rows
+            if isinstance(criteria.get("latency_budget_ms"), (int, float)) and criteria["latency_budget_ms"] > 0}
+
+
+def budget_checks_of(topology, *, only: tuple[str, str] | None = None) -> list[budgets.BudgetCheck]:
+    """Each budgeted sync interaction against the measured p95 along the slowest sync path below it."""
+    return budgets.budget_checks(topology, interaction_budgets(), registered.health.latency_p95(), only=only)
+
+
+def budget_findings_of(topology) -> list[graph.Finding]:
+    """The budgets that cannot fit, as findings (a provider of registered.findings)."""
+    return budgets.budget_findings(budget_checks_of(topology))
 
 
 def _availability(measured: float | None, declared: float | None) -> tuple[float | None, str]:

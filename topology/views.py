@@ -20,7 +20,8 @@ from .manifest import ServiceSpec
 from .models import ApiToken, Service, Team
 from .registration import registration_apply
 from .selectors import interaction_list, interaction_spec_of, service_history, service_incoming, service_list, service_outgoing, service_spec_of, team_history, team_list, team_member_of, team_members, team_role_of, team_tokens, teams_writable_by
-from .graph_selectors import findings_current
+from .graph import SYNC
+from .graph_selectors import budget_checks_of, findings_current, topology_current
 from .services import (service_delete, team_member_add, team_member_remove, team_member_role_change,
                        team_members_write_check, token_create, token_revoke)
 from .web import form_spec_apply, service_write_require
@@ -140,7 +141,24 @@ def interaction_detail(request, name, interaction):
         "form": InteractionForm(source=service, interaction_names=set(),
                                 initial=InteractionForm.initial_for(interaction_spec_of(item))),
         "can_write": ui_actor(request).can_write_team(service.team_id),
+        "budget_checks": _budget_rows(service.name, item),
     })
+
+
+def _budget_rows(source: str, item) -> list:
+    """The interaction's budget checks, each with the bar's segments (in % of the larger of the
+    budget and the sum) and where the budget line goes."""
+    if item.style not in SYNC or not item.criteria.get("latency_budget_ms"):
+        return []
+    rows = []
+    for check in budget_checks_of(topology_current()[1], only=(source, item.name)):
+        x, segments = 0.0, []
+        for hop, share in check.shares():
+            segments.append({"hop": hop, "x": round(x * 100, 2), "width": round(share * 100, 2)})
+            x += share
+        limit = check.budget_ms / (max(check.budget_ms, check.total_ms) or 1)
+        rows.append({"check": check, "segments": segments, "limit_x": round(limit * 100, 2)})
+    return rows
 
 
 @login_required
