@@ -22,7 +22,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PURE_CORES = ("core/severity.py", "core/inputs.py", "topology/criteria.py", "decisions/rules/", "topology/graph.py",
               "topology/mermaid.py", "topology/rendering.py", "probes/engine/", "reports/madr.py", "reports/bundle.py",
               "imports/catalog.py", "imports/backstage.py", "imports/asyncapi.py", "imports/dependencies.py",
-              "imports/drift.py", "notifications/payloads.py", "notifications/checks.py")
+              "imports/drift.py", "notifications/payloads.py", "notifications/checks.py", "plans/changes.py",
+              "plans/whatif.py", "plans/steps.py")
 FRAMEWORKS = frozenset({"django", "rest_framework", "celery", "django_filters", "drf_spectacular"})
 
 

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "reports",
     "imports",
     "notifications",
+    "plans",
     "dashboard",
 ]
 

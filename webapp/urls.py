@@ -22,6 +22,7 @@ urlpatterns = [
     path("api/v1/", include("reports.api.urls")),
     path("api/v1/", include("imports.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
+    path("api/v1/", include("plans.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The split view serves Swagger UI's set-up script as a file (?script), not inline, so scripts stay
     # 'self' only. Its page has a <style> block of drf-spectacular's template and Swagger UI writes
