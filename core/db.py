@@ -2,10 +2,11 @@
 import random
 import time
 import zlib
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
 
-from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 
 T = TypeVar("T")
 
@@ -60,3 +61,61 @@ def is_transient(exc: BaseException) -> bool:
     if sqlstate in TRANSIENT_SQLSTATES:
         return True
     return "database is locked" in str(exc) or "database table is locked" in str(exc)
+
+
+# --- Celery tasks and database errors -----------------------------------------------------------
+
+# A database that does not answer, drops the connection or is in the way: worth another attempt.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+# Celery options of every task that touches the database: retried with exponential backoff (2, 4, 8,
+# 16, 32 s, at most 60) and full jitter, then the last error is raised (logged by the worker as failed).
+TASK_RETRIES = {"autoretry_for": DATABASE_ERRORS, "retry_backoff": 2, "retry_backoff_max": 60,
+                "retry_jitter": True, "max_retries": 5}
+GAVE_UP = "The database failed {attempts} times in a row, so the work stopped: {error}"
+
+
+@contextmanager
+def database_errors_seen() -> Iterator[list[Exception]]:
+    """The database errors raised by the queries run inside, even those the code inside caught."""
+    seen: list[Exception] = []
+
+    def noting(execute, sql, params, many, context):
+        try:
+            return execute(sql, params, many, context)
+        except DATABASE_ERRORS as exc:
+            seen.append(exc)
+            raise
+
+    # First in the list is outermost: it sees the errors of every wrapper installed before it too.
+    connection.execute_wrappers.insert(0, noting)
+    try:
+        yield seen
+    finally:
+        connection.execute_wrappers.remove(noting)
+
+
+def job_task_attempt(task: Any, *, run: Callable[[], Any], failed: Callable[[], bool],
+                     reopen: Callable[[], Any], fail: Callable[[str], Any]) -> None:
+    """One attempt of a Celery task (with TASK_RETRIES) that works on a job row a person follows.
+
+    Job services end every failure visibly, database errors included, which alone would never retry
+    them. So: an attempt that met a database error, whether it escaped `run` or `run` caught it and
+    `failed()` the job for it, raises it, and Celery retries with backoff; the next attempt first
+    `reopen`s the job (queued again, so `run` can claim it). The last attempt does not raise: it
+    `fail`s the job with the error, for the person who follows it.
+    """
+    if task.request.retries:
+        reopen()
+    with database_errors_seen() as seen:
+        try:
+            run()
+        except DATABASE_ERRORS as exc:
+            error = exc
+        else:
+            error = seen[-1] if seen and failed() else None
+    if error is None:
+        return
+    if task.request.retries >= task.max_retries:
+        fail(GAVE_UP.format(attempts=task.request.retries + 1, error=str(error)[:500]))
+        return
+    raise error

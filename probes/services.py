@@ -8,6 +8,7 @@ status forward only (a late result never overwrites a newer one).
 """
 import json
 import ssl
+import time
 import uuid
 import zlib
 from datetime import datetime, timedelta
@@ -133,14 +134,57 @@ def _batches(due: list[tuple]) -> dict[str, list[list]]:
     return by_location
 
 
-def runs_send(*, slot: datetime, batches: dict[str, list[list]]) -> None:
+def runs_send(*, slot: datetime, batches: dict[str, list[list]], retake: bool = False) -> None:
     """Queue the runs of each location on its own queue, in batches of PROBE_BATCH_SIZE."""
     task = current_app.tasks[RUN_TASK]
     size = settings.PROBE_BATCH_SIZE
+    extra = {"retake": True} if retake else {}
     for location, items in batches.items():
         for start in range(0, len(items), size):
-            task.apply_async(args=[location, slot.isoformat(), items[start:start + size]],
-                                   queue=probe_queue(location))
+            task.apply_async(args=[location, slot.isoformat(), items[start:start + size]], kwargs=extra,
+                             queue=probe_queue(location))
+
+
+# --- runs whose worker died --------------------------------------------------------------------
+
+# A claim with no result this long after its slot (beyond the probe's timeout) lost its worker.
+RECOVER_AFTER = timedelta(seconds=30)
+# Older claims are left alone: the probe has run again since, or will, and a result that late says nothing.
+RECOVER_HORIZON = timedelta(minutes=10)
+PROBE_RECOVER_EVERY = 10.0  # seconds between two looks, in each dispatching process
+RECOVER_TOKEN = "recover"
+_recover_next = 0.0
+
+
+def probe_claims_recover_due() -> int:
+    """probe_claims_recover, at most every PROBE_RECOVER_EVERY seconds in this process."""
+    global _recover_next
+    if time.monotonic() < _recover_next:
+        return 0
+    _recover_next = time.monotonic() + PROBE_RECOVER_EVERY
+    return probe_claims_recover()
+
+
+def probe_claims_recover(*, now: datetime | None = None) -> int:
+    """Queue again, with `retake`, the runs a worker claimed and never recorded (killed mid-batch;
+    on the filesystem broker its message is gone, on Redis it would come back only after the
+    visibility timeout). Each lost claim is recovered once: its token is swapped by a conditional
+    UPDATE, so two dispatchers never both send it. Returns how many runs were queued again."""
+    now = now or timezone.now()
+    lost = (ProbeStatus.objects.filter(claimed_slot__gte=now - RECOVER_HORIZON, claimed_slot__lt=now - RECOVER_AFTER)
+            .filter(Q(last_slot__isnull=True) | Q(last_slot__lt=F("claimed_slot")))
+            .exclude(claim_token__startswith=RECOVER_TOKEN)
+            .values_list("pk", "probe_id", "location", "claimed_slot", "claim_token", "probe__timeout"))
+    batches: dict[datetime, dict[str, list[list]]] = {}
+    for pk, probe_id, location, slot, token, timeout in lost:
+        if slot + RECOVER_AFTER + timedelta(seconds=timeout) > now:
+            continue
+        mark = RECOVER_TOKEN + uuid.uuid4().hex[:32 - len(RECOVER_TOKEN)]
+        if ProbeStatus.objects.filter(pk=pk, claimed_slot=slot, claim_token=token).update(claim_token=mark):
+            batches.setdefault(slot, {}).setdefault(location, []).append([probe_id, slot.isoformat()])
+    for slot, by_location in batches.items():
+        runs_send(slot=slot, batches=by_location, retake=True)
+    return sum(len(items) for by_location in batches.values() for items in by_location.values())
 
 
 def probe_run_now(*, probe: Probe) -> datetime:
@@ -155,10 +199,14 @@ def probe_run_now(*, probe: Probe) -> datetime:
 # --- run and record ----------------------------------------------------------------------------
 
 
-def probe_batch_run(*, location: str, slot: datetime, items: list[list]) -> int:
-    """Claim, run and record one batch; returns how many probes ran (0 for an already-run slot)."""
+def probe_batch_run(*, location: str, slot: datetime, items: list[list], retake: bool = False) -> int:
+    """Claim, run and record one batch; returns how many probes ran (0 for an already-run slot).
+
+    With `retake` (a retried, redelivered or recovered run) the claims of this very slot that have no
+    result yet are taken back too: the run that took them died or failed before recording. Should it
+    still be alive, both record and the results' key (slot, probe, location) keeps one."""
     due = {int(pid): datetime.fromisoformat(when).timestamp() for pid, when in items}
-    claimed = _slot_claim(location=location, slot=slot, probe_ids=list(due))
+    claimed = _slot_claim(location=location, slot=slot, probe_ids=list(due), retake=retake)
     specs = sorted(probe_specs(probe_ids=claimed), key=lambda spec: due[int(spec.key)])
     if not specs:
         return 0
@@ -167,9 +215,11 @@ def probe_batch_run(*, location: str, slot: datetime, items: list[list]) -> int:
     return len(results)
 
 
-def _slot_claim(*, location: str, slot: datetime, probe_ids: list[int]) -> list[int]:
+def _slot_claim(*, location: str, slot: datetime, probe_ids: list[int], retake: bool = False) -> list[int]:
     token = uuid.uuid4().hex
     free = Q(claimed_slot__isnull=True) | Q(claimed_slot__lt=slot)
+    if retake:
+        free |= Q(claimed_slot=slot) & (Q(last_slot__isnull=True) | Q(last_slot__lt=slot))
     ProbeStatus.objects.filter(free, probe_id__in=probe_ids, location=location).update(
         claimed_slot=slot, claim_token=token)
     taken = ProbeStatus.objects.filter(claim_token=token, probe_id__in=probe_ids, location=location)

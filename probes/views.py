@@ -126,7 +126,9 @@ def probe_run(request, name, probe):
     try:
         context["slot"] = probe_run_now(probe=item)
     except OperationalError as exc:
+        # Nothing was queued: 503, with the banner that names the broker (not a 500).
         context["broker_error"] = str(exc)
+        return render(request, "probes/_probe_run.html", context, status=503)
     return render(request, "probes/_probe_run.html", context)
 
 

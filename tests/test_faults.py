@@ -1,0 +1,366 @@
+"""Faults: database errors inside Celery tasks, a broker that is down, a worker killed mid-batch.
+
+- Every task retries OperationalError/InterfaceError with exponential backoff and jitter
+  (core.db.TASK_RETRIES); a task with a job row (report, import, re-evaluation) that still meets one
+  after its last attempt ends that job failed with the error (core.db.job_task_attempt). Faults are
+  injected at the database (an execute wrapper that fails matching statements), so the services see
+  what a dropped connection looks like; the tasks run eagerly (Celery's apply() runs the retries
+  at once, without the countdown).
+- With the broker on a closed loopback port, pages and API reads answer, writes that need no broker
+  succeed, "probe now" answers 503 naming the broker, a report ends failed saying so, all quickly.
+- A real worker killed (SIGKILL) in the middle of a probe batch: another worker finishes the batch
+  and every probe has exactly one result for the slot.
+"""
+import os
+import signal
+import socket
+import threading
+import time
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from celery import current_app
+from django.contrib.auth.models import User
+from django.db import InterfaceError, OperationalError, connection
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from core.actors import actor_for_cli
+from core.choices import JobStatus
+from core.db import DATABASE_ERRORS, GAVE_UP, TASK_RETRIES
+from topology.choices import TeamRole
+from topology.manifest import ServiceSpec
+from topology.models import Interaction, Service, Team, TeamMembership
+from topology.registration import registration_apply
+from topology.services import token_create
+
+from .factories import register, rest, service_doc
+
+MAX_RETRIES = TASK_RETRIES["max_retries"]
+
+
+# --- injecting database faults -------------------------------------------------------------------
+
+
+@contextmanager
+def database_fails(match: str, times: int | None, error=OperationalError):
+    """Statements containing `match` raise `error` (a dropped connection) the first `times` times
+    (None: always). Yields the list of failed statements."""
+    failed = []
+
+    def failing(execute, sql, params, many, context):
+        if match in sql and (times is None or len(failed) < times):
+            failed.append(sql)
+            raise error(f"server closed the connection unexpectedly (injected fault {len(failed)})")
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(failing):
+        yield failed
+
+
+def test_every_task_retries_database_errors_with_backoff_and_jitter():
+    current_app.loader.import_default_modules()
+    mine = ["topology.tasks.probes_dispatch", "topology.tasks.probes_run", "topology.tasks.probe_rollups_update",
+            "topology.tasks.probe_retention_apply", "reports.tasks.report_render", "reports.tasks.report_retention_apply",
+            "imports.tasks.import_job_run", "decisions.tasks.recommendations_refresh",
+            "decisions.tasks.recommendations_refresh_stale"]
+    for name in mine:
+        task = current_app.tasks[name]
+        assert set(task.autoretry_for) >= {OperationalError, InterfaceError}, name
+        assert task.retry_backoff and task.retry_jitter and task.max_retries, name
+
+
+# --- reports -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued_report(db, monkeypatch):
+    from reports import services
+    from reports.pdf import Printed
+    from reports.scopes import ReportScope
+
+    monkeypatch.setattr(current_app.tasks[services.RENDER_TASK], "apply_async", lambda *args, **kwargs: None)
+
+    def printed(report):  # reads the registry as the real one does, then "prints"
+        list(Service.objects.all())
+        return Printed(content=b"%PDF-1.7 fake", pages=1, seconds=0.1)
+
+    monkeypatch.setattr(services, "_printed", printed)
+    return services.report_request(actor=actor_for_cli(), scope=ReportScope(kind="system"))
+
+
+def test_a_report_task_retries_database_errors_then_renders(queued_report):
+    from reports.models import Report
+
+    with database_fails('FROM "topology_service"', times=2) as failed:
+        result = current_app.tasks["reports.tasks.report_render"].apply(args=[queued_report.pk])
+    assert len(failed) == 2 and result.successful()
+    report = Report.objects.get(pk=queued_report.pk)
+    assert (report.status, report.error, report.pages) == (JobStatus.DONE, "", 1)
+
+
+def test_a_report_task_that_keeps_meeting_database_errors_ends_failed_with_the_error(queued_report):
+    from reports.models import Report
+
+    with database_fails('FROM "topology_service"', times=None) as failed:
+        current_app.tasks["reports.tasks.report_render"].apply(args=[queued_report.pk])
+    assert len(failed) == MAX_RETRIES + 1
+    report = Report.objects.get(pk=queued_report.pk)
+    assert report.status == JobStatus.FAILED
+    assert report.error.startswith(GAVE_UP.split("{")[0]) and "server closed the connection" in report.error
+
+
+def test_a_report_whose_store_fails_is_retried_not_left_running(queued_report):
+    from reports.models import Report
+
+    with database_fails('INSERT INTO "reports_reportfile"', times=1, error=InterfaceError) as failed:
+        current_app.tasks["reports.tasks.report_render"].apply(args=[queued_report.pk])
+    assert len(failed) == 1
+    assert Report.objects.get(pk=queued_report.pk).status == JobStatus.DONE
+
+
+# --- imports -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued_import(db, monkeypatch):
+    from imports import jobs
+    from tests.test_imports_parsers import CATALOG
+
+    Team.objects.create(slug="commerce", name="Commerce")
+    Team.objects.create(slug="identity", name="Identity")
+    monkeypatch.setattr(current_app.tasks[jobs.RUN_TASK], "apply_async", lambda *args, **kwargs: None)
+    return jobs.import_job_request(actor=actor_for_cli(), kind="backstage", name="catalog-info.yaml", team="commerce",
+                                   documents=[("catalog-info.yaml", CATALOG)])
+
+
+def test_an_import_task_retries_database_errors_then_applies(queued_import):
+    from imports.models import ImportJob
+
+    with database_fails('INSERT INTO "topology_service"', times=3) as failed:
+        result = current_app.tasks["imports.tasks.import_job_run"].apply(args=[queued_import.pk])
+    assert len(failed) == 3 and result.successful()
+    job = ImportJob.objects.get(pk=queued_import.pk)
+    assert job.status == JobStatus.DONE and job.errors == []
+    assert Service.objects.filter(name="storefront").count() == 1
+
+
+def test_an_import_task_that_keeps_meeting_database_errors_ends_failed_with_the_error(queued_import):
+    from imports.models import ImportJob
+
+    with database_fails('INSERT INTO "topology_service"', times=None) as failed:
+        current_app.tasks["imports.tasks.import_job_run"].apply(args=[queued_import.pk])
+    assert len(failed) == MAX_RETRIES + 1
+    job = ImportJob.objects.get(pk=queued_import.pk)
+    assert job.status == JobStatus.FAILED and not Service.objects.exists()
+    assert "server closed the connection" in job.errors[0]["message"]
+
+
+# --- re-evaluation runs --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def queued_run(db):
+    from decisions.models import EvaluationRun
+
+    Team.objects.create(slug="commerce", name="Commerce")
+    register(service_doc("orders", interactions=[rest("pay", "payment"), rest("ship", "shipping")]))
+    Interaction.objects.update(ruleset_version="old")
+    return EvaluationRun.objects.create(ruleset_version="old", reason="test", total=2)
+
+
+def test_a_reevaluation_retries_database_errors_then_finishes(queued_run):
+    from decisions.models import EvaluationRun
+
+    with database_fails('UPDATE "topology_interaction"', times=2) as failed:
+        result = current_app.tasks["decisions.tasks.recommendations_refresh"].apply(args=[queued_run.pk])
+    assert len(failed) == 2 and result.successful()
+    run = EvaluationRun.objects.get(pk=queued_run.pk)
+    assert (run.status, run.error, run.done) == ("done", "", 2)
+    assert not Interaction.objects.filter(ruleset_version="old").exists()
+
+
+def test_a_reevaluation_that_keeps_meeting_database_errors_ends_failed_with_the_error(queued_run):
+    from decisions.models import EvaluationRun
+
+    with database_fails('UPDATE "topology_interaction"', times=None) as failed:
+        current_app.tasks["decisions.tasks.recommendations_refresh"].apply(args=[queued_run.pk])
+    assert len(failed) == MAX_RETRIES + 1
+    run = EvaluationRun.objects.get(pk=queued_run.pk)
+    assert run.status == "failed" and "server closed the connection" in run.error
+
+
+# --- probes --------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def listening():
+    """A TCP server on loopback that accepts connections and keeps them open without a word."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(128)
+    held, stop = [], threading.Event()
+
+    def accept():
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1], held
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def probes_declare(port: int, count: int, *, kind="tcp", location="default", timeout="1s") -> list:
+    from probes.models import Probe
+
+    Team.objects.get_or_create(slug="commerce", defaults={"name": "Commerce"})
+    target = f"127.0.0.1:{port}" if kind == "tcp" else f"http://127.0.0.1:{port}/slow"
+    probes = [{"name": f"p{n}", "type": kind, "target": target, "interval": "5m", "timeout": timeout,
+               "locations": [location]} for n in range(count)]
+    registration_apply(specs=[ServiceSpec(name="orders", team="commerce", probes=probes)], actor=actor_for_cli())
+    return list(Probe.objects.order_by("name"))
+
+
+def test_a_probe_batch_retries_database_errors_and_records_each_result_once(db, listening):
+    from probes.models import ProbeResult, ProbeStatus
+
+    probes = probes_declare(listening[0], 3)
+    slot = timezone.now().replace(microsecond=0)
+    items = [[p.id, slot.isoformat()] for p in probes]
+    with database_fails('INTO "topology_proberesult"', times=2) as failed:
+        result = current_app.tasks["topology.tasks.probes_run"].apply(args=["default", slot.isoformat(), items])
+    assert len(failed) == 2 and result.successful()
+    assert sorted(ProbeResult.objects.values_list("probe_id", flat=True)) == sorted(p.id for p in probes)
+    assert set(ProbeStatus.objects.values_list("last_slot", flat=True)) == {slot}
+
+
+def test_a_probe_batch_that_keeps_meeting_database_errors_fails_visibly(db, listening):
+    from probes.models import ProbeResult
+
+    probes = probes_declare(listening[0], 1)
+    slot = timezone.now().replace(microsecond=0).isoformat()
+    with database_fails('INTO "topology_proberesult"', times=None) as failed:
+        result = current_app.tasks["topology.tasks.probes_run"].apply(args=["default", slot, [[probes[0].id, slot]]])
+    assert len(failed) == MAX_RETRIES + 1
+    assert result.failed() and isinstance(result.result, OperationalError)  # the worker logs it as failed
+    assert not ProbeResult.objects.exists()
+
+
+def test_a_scheduled_task_retries_database_errors(db, monkeypatch):
+    from probes import rollups
+
+    calls = []
+
+    def flaky():
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("the database system is starting up")
+
+    monkeypatch.setattr(rollups, "probe_rollups_update", flaky)
+    assert current_app.tasks["topology.tasks.probe_rollups_update"].apply().successful()
+    assert len(calls) == 3
+
+
+# --- the broker is down --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def broker_down(settings):
+    """CELERY_BROKER_URL on a closed loopback port, for the Celery app too (and its producer pools)."""
+    app = current_app
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    settings.CELERY_BROKER_URL = url
+
+    def pools_forget():
+        app._pool = None
+        app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+
+    from webapp.celery import BROKER_CONNECT_SECONDS, CONNECT_RETRIES
+
+    app.conf.broker_url = url
+    app.conf.broker_transport_options = {**CONNECT_RETRIES, "socket_connect_timeout": BROKER_CONNECT_SECONDS}
+    pools_forget()
+    yield url
+    app.conf.broker_url, app.conf.broker_transport_options = saved
+    pools_forget()
+
+
+@pytest.fixture
+def writer(db):
+    team = Team.objects.create(slug="commerce", name="Commerce")
+    user = User.objects.create_user("maria", password="pw", is_staff=True)
+    TeamMembership.objects.create(team=team, user=user, role=TeamRole.MAINTAINER)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=actor_for_cli(), team=team, name='ci')[1]}")
+    return user, api
+
+
+def timed(call):
+    began = time.monotonic()
+    answer = call()
+    return answer, time.monotonic() - began
+
+
+def test_with_the_broker_down_pages_reads_and_registry_writes_answer(broker_down, writer, client, listening,
+                                                                    django_capture_on_commit_callbacks):
+    user, api = writer
+    probes_declare(listening[0], 1)
+    client.force_login(user)
+    for url in ["/", "/services/", "/services/orders/", "/probes/", "/services/orders/probes/p0/", "/reports/",
+                "/topology/"]:
+        assert client.get(url).status_code == 200, url
+    for url in ["/api/v1/services/", "/api/v1/probes/", "/api/v1/reports/", "/api/v1/interactions/"]:
+        assert api.get(url).status_code == 200, url
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post("/api/v1/registrations/", data={"items": [service_doc("billing")]}, format="json")
+    assert response.status_code == 201, response.content
+    assert Service.objects.filter(name="billing").exists()
+
+
+def test_with_the_broker_down_probe_now_answers_503_naming_the_broker_quickly(broker_down, writer, client, listening):
+    from probes.models import Probe
+
+    user, api = writer
+    probe = probes_declare(listening[0], 1)[0]
+    response, seconds = timed(lambda: api.post(f"/api/v1/probes/{probe.id}/run/"))
+    assert response.status_code == 503 and "broker" in response.json()["detail"], response.content
+    assert seconds < 3
+    client.force_login(user)
+    page, seconds = timed(lambda: client.post("/services/orders/probes/p0/run/"))
+    assert page.status_code == 503 and "broker did not answer" in page.content.decode()
+    assert seconds < 3
+    assert Probe.objects.count() == 1
+
+
+def test_with_the_broker_down_a_report_request_ends_failed_naming_the_broker(broker_down, writer, client,
+                                                                            django_capture_on_commit_callbacks):
+    from reports.models import Report
+
+    user, api = writer
+    with django_capture_on_commit_callbacks(execute=True):
+        response, seconds = timed(lambda: api.post("/api/v1/reports/", data={"scope": "system"}, format="json"))
+    assert response.status_code < 500 and seconds < 3, response.content
+    report = Report.objects.get()
+    assert report.status == JobStatus.FAILED and "broker did not answer" in report.error
+    assert "CELERY_BROKER_URL" in report.error
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/reports/new/", {"scope": "system"}, follow=True)
+    assert page.status_code < 500
