@@ -17,7 +17,7 @@ from topology.selectors import interaction_list
 from .choices import DecisionKind, DecisionStatus, RunStatus
 from .models import CustomRule, Decision, EvaluationRun
 from .rules import Question, RuleSpec, Ruleset, evaluate, ruleset_build
-from .rules.engine import questions_of, tradeoffs_of
+from .rules.engine import questions_of, tie_questions, tradeoffs_of
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +70,7 @@ def recommendation_expand(stored: dict, *, criteria: dict) -> dict:
     if not stored:
         return {}
     return {**stored, "tradeoffs": tradeoffs_of(stored["pattern"]),
-            "questions": questions_of(criteria, stored["confidence"])}
+            "questions": questions_of(criteria, stored["confidence"], first=tie_questions(stored.get("ties")))}
 
 
 def recommendation_summary(result: dict) -> dict:
@@ -168,9 +168,12 @@ def _target_names(interaction_ids: list[int]) -> dict[int, tuple[str, ...]]:
 
 
 def _changed(before: dict, after: dict) -> bool:
+    """Whether what is recommended changed: the pattern, protocol or broker, a tie, or the mismatch."""
     keys = ("pattern", "protocol", "broker")
     severity = lambda result: (result.get("mismatch") or {}).get("severity")  # noqa: E731
-    return any(before.get(key) != after.get(key) for key in keys) or severity(before) != severity(after)
+    tied = lambda result: {k: v.get("options") for k, v in (result.get("ties") or {}).items()}  # noqa: E731
+    return (any(before.get(key) != after.get(key) for key in keys) or severity(before) != severity(after)
+            or tied(before) != tied(after))
 
 
 def proposed_custom_specs(proposed: CustomRule) -> list[RuleSpec]:

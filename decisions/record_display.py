@@ -69,8 +69,13 @@ def summary_of(recommendation: dict | None) -> dict | None:
     if not recommendation or not recommendation.get("pattern"):
         return None
     mismatch = recommendation.get("mismatch") or {}
+    label = recommendation_label(recommendation)
+    tie = ((recommendation.get("ties") or {}).get("pattern") or {})
+    if tie.get("options"):  # a tie is shown as a tie, with what the engine assumed until it is broken
+        label = f"a tie: {' or '.join(tie['options'])} ({label} assumed)"
     return {
-        "label": recommendation_label(recommendation), "style": recommendation.get("style"),
+        "label": label, "style": recommendation.get("style"),
+        "tie": tie.get("options") or [], "tie_question": (tie.get("question") or {}).get("question", ""),
         "pattern": recommendation["pattern"], "confidence": recommendation.get("confidence"),
         "version": recommendation.get("ruleset_version", ""),
         "severity": mismatch.get("severity", ""), "reason": mismatch.get("reason", ""),

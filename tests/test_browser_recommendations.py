@@ -49,8 +49,8 @@ def test_it_shows_the_recommendation_and_answers_what_if_live(page, live_server,
     card = page.locator("#recommendation")
     expect(card.locator(".rec-headline")).to_have_text("Recommended: asynchronous publish/subscribe on Kafka")
     expect(card.locator(".rec-mismatch-error")).to_contain_text("Declared rest, but the criteria point to asynchronous")
-    expect(card.get_by_role("meter")).to_have_attribute("aria-valuenow", "86")
-    expect(card.locator(".rec-reason").first).to_contain_text("publish/subscribe delivers to every subscriber")
+    expect(card.get_by_role("meter")).to_have_attribute("aria-valuenow", "89")
+    expect(card.locator(".rec-reason").first).to_contain_text("Publish/subscribe gives every subscriber a copy")
     expect(card.locator(".tag-beyond").first).to_have_text("beyond the document")
     screenshot(page, "recommendation_interaction_page")
 

@@ -61,10 +61,10 @@ def test_it_shows_the_stored_recommendation_on_the_interaction_page(as_viewer, s
     assert response.status_code == 200
     page, html = text_of(response), response.content.decode()
     assert "Recommended: asynchronous publish/subscribe on Kafka" in page
-    assert 'class="rec-meter rec-meter-high" role="meter"' in html and 'aria-valuenow="86"' in html
+    assert 'class="rec-meter rec-meter-high" role="meter"' in html and 'aria-valuenow="89"' in html
     assert "The declared style goes against the criteria" in page and "rec-mismatch-error" in html
     # Reasons in order, each with a link to its criterion; broker reasons are beyond the document.
-    assert page.index("publish/subscribe delivers to every subscriber") < page.index("Kafka keeps events")
+    assert page.index("Publish/subscribe gives every subscriber a copy") < page.index("Kafka keeps events")
     assert 'href="/criteria/#s4-3"' in html and 'href="/criteria/#s5-3"' in html
     assert "beyond the document" in page
     # Scores of every option, trade-offs with mitigations, and the what-if form posting to its view.

@@ -42,6 +42,12 @@ CRITERIA: tuple[Criterion, ...] = (
         "can_defer", BOOL, "Can the work happen later, after the caller has moved on?", "§5.3",
     ),
     Criterion(
+        "competing_consumers", BOOL,
+        "Is each message a job that one worker of a pool does once?", "§4.4",
+        "Yes: jobs and commands that competing workers share, each done once (a queue, §4.4). "
+        "No: news that every subscriber gets its own copy of (publish/subscribe, §4.3).",
+    ),
+    Criterion(
         "requires_decoupling", BOOL,
         "Must the caller keep working while the other side is down or slow?", "§5.4",
     ),

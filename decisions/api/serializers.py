@@ -10,6 +10,14 @@ from ..models import Decision
 from ..services import MAX_ITEM, MAX_OUTCOME
 
 
+RECOMMENDATION_HELP = (
+    "The engine's recommendation when the decision was drafted: style, pattern, protocol, broker, confidence, "
+    "ties ({} or, per tied choice, {\"pattern\": {\"options\": [\"pub-sub\", \"queue\"], \"question\": {\"key\", "
+    "\"question\", \"cites\", \"answers\": [{\"answer\", \"leads_to\"}]} or null}}: the pattern then names the "
+    "option assumed until the tie is broken), scores, reasons (each under the option it supports, with its "
+    "effect on it and the answered criteria it rests on) and mismatch.")
+
+
 class OptionSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=MAX_OUTCOME)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -35,8 +43,7 @@ class DecisionSerializer(serializers.ModelSerializer):
     drivers = serializers.ListField(child=serializers.CharField(max_length=MAX_ITEM), required=False, default=list)
     options = OptionSerializer(many=True, required=False, default=list)
     chosen_style = serializers.ChoiceField(choices=Style.choices, required=False, allow_blank=True, default="")
-    recommendation = serializers.DictField(required=False, default=dict,
-                                           help_text="The engine's recommendation when the decision was drafted.")
+    recommendation = serializers.DictField(required=False, default=dict, help_text=RECOMMENDATION_HELP)
     team = serializers.SlugRelatedField(slug_field="slug", queryset=Team.objects.all(), required=False,
                                         allow_null=True, default=None, help_text="The deciders.")
     interactions = serializers.PrimaryKeyRelatedField(many=True, queryset=Interaction.objects.all(), required=False,
@@ -78,6 +85,6 @@ class DecisionDraftSerializer(serializers.Serializer):
     consequences_good = serializers.CharField()
     consequences_bad = serializers.CharField()
     chosen_style = serializers.CharField()
-    recommendation = serializers.DictField()
+    recommendation = serializers.DictField(help_text=RECOMMENDATION_HELP)
     team = serializers.CharField(allow_null=True, help_text="Slug of the source service's team.")
     interactions = serializers.ListField(child=serializers.IntegerField())

@@ -15,7 +15,7 @@ from pathlib import Path
 import rule_engine
 import yaml
 
-from topology.criteria import CRITERIA, CRITERIA_BY_KEY
+from topology.criteria import BOOL, CHOICE, CRITERIA, CRITERIA_BY_KEY
 
 PATTERNS = ("request-response", "pub-sub", "queue", "hybrid")
 PROTOCOLS = ("rest", "grpc")
@@ -33,9 +33,14 @@ CONFIDENCE_SCALE = 4.0  # a margin of 4 points between the top two options gives
 FULL_COVERAGE = 3  # answered criteria needed for full confidence
 ERROR_AT, WARNING_AT = 0.65, 0.35
 MEMO_LIMIT = 100_000
-# Ties: one target favours the simplest call, then one consumer; several favour one event for all.
-ONE_TO_ONE_PREFERENCE = ("request-response", "queue", "pub-sub", "hybrid")
+# Ties are shown as ties (result["ties"]); the pattern still names one of the tied options, so that the
+# protocol and broker can be chosen: one target favours the simplest call, several one event for all.
+# Between publish/subscribe and a queue an event comes first: one consumer today does not make a job.
+ONE_TO_ONE_PREFERENCE = ("request-response", "pub-sub", "queue", "hybrid")
 ONE_TO_MANY_PREFERENCE = ("pub-sub", "hybrid", "request-response", "queue")
+PREFERENCES = {"protocol": ("rest", "grpc")}
+# Answers tried for a numeric criterion when looking for the question that breaks a tie.
+PROBE_VALUES = {"latency_budget_ms": (20, 50, 200, 1000), "peak_rps": (10, 1000, 5000, 20000)}
 
 BUILTIN_PATH = Path(__file__).with_name("builtin.yaml")
 PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -100,7 +105,8 @@ class Decision:
     pattern: str
     protocol: str | None
     broker: str | None
-    margin: float
+    margin: float  # between the best option (all the tied ones, in a tie) and the next
+    ties: dict = field(default_factory=dict)  # decides -> the options sharing the top score (two or more)
 
 
 @dataclass
@@ -250,13 +256,16 @@ def _scores(decides: str, fired: list[CompiledRule]) -> dict:
     return scores
 
 
-def _best(scores: dict, preference: tuple[str, ...]) -> tuple[str, float]:
-    """The top-scoring option (ties go to the earliest in preference) and its margin over the next."""
-    ordered = sorted(scores.values(), reverse=True)
-    top = ordered[0]
+def _best(scores: dict, preference: tuple[str, ...]) -> tuple[str, float, tuple[str, ...]]:
+    """The top-scoring option, its margin over the next score below it, and every option sharing the top.
+
+    In a tie the chosen option is the earliest of the tied ones in preference, and the margin is that of
+    the tied options together over the next (0 when every option is tied)."""
+    top = max(scores.values())
     winners = [option for option, score in scores.items() if score == top]
-    chosen = next((option for option in preference if option in winners), winners[0])
-    return chosen, top - (ordered[1] if len(ordered) > 1 else 0)
+    ordered = [option for option in preference if option in winners] + [o for o in winners if o not in preference]
+    below = [score for score in scores.values() if score < top]
+    return ordered[0], top - max(below) if below else 0.0, tuple(ordered)
 
 
 def _key(question: Question) -> tuple:
@@ -274,25 +283,66 @@ def prepared_for(ruleset: Ruleset, question: Question) -> "Prepared":
 def decide(ruleset: Ruleset, facts: dict) -> Decision:
     fired_pattern = _fire(ruleset, "pattern", facts)
     pattern_scores = _scores("pattern", fired_pattern)
-    preference = ONE_TO_MANY_PREFERENCE if facts["targets"] > 1 else ONE_TO_ONE_PREFERENCE
-    pattern, margin = _best(pattern_scores, preference)
+    pattern, margin, tied_patterns = _best(pattern_scores, _preference("pattern", facts))
     phase_two = {**facts, "pattern": pattern}
     fired_protocol = _fire(ruleset, "protocol", phase_two)
     fired_broker = _fire(ruleset, "broker", phase_two)
     protocol_scores, broker_scores = _scores("protocol", fired_protocol), _scores("broker", fired_broker)
-    style = STYLE_OF_PATTERN[pattern]
-    default_broker = "rabbitmq" if pattern == "queue" else "kafka"
+    ties = {"pattern": tied_patterns}
+    protocol = broker = None
+    if STYLE_OF_PATTERN[pattern] == "sync":
+        protocol, _, ties["protocol"] = _best(protocol_scores, _preference("protocol", phase_two))
+    if pattern != "request-response":
+        broker, _, ties["broker"] = _best(broker_scores, _preference("broker", phase_two))
     return Decision(
         scores={"pattern": pattern_scores, "protocol": protocol_scores, "broker": broker_scores},
         fired={"pattern": fired_pattern, "protocol": fired_protocol, "broker": fired_broker},
-        pattern=pattern,
-        protocol=_best(protocol_scores, ("rest",))[0] if style == "sync" else None,
-        broker=_best(broker_scores, (default_broker,))[0] if pattern != "request-response" else None,
-        margin=margin,
+        pattern=pattern, protocol=protocol, broker=broker, margin=margin,
+        ties={decides: options for decides, options in ties.items() if len(options) > 1},
     )
 
 
+def _preference(decides: str, facts: dict) -> tuple[str, ...]:
+    if decides == "pattern":
+        return ONE_TO_MANY_PREFERENCE if facts["targets"] > 1 else ONE_TO_ONE_PREFERENCE
+    if decides == "broker":
+        return ("rabbitmq",) if facts["pattern"] == "queue" else ("kafka",)
+    return PREFERENCES[decides]
+
+
+def tie_breaker(ruleset: Ruleset, facts: dict, decides: str, options: tuple[str, ...]) -> dict | None:
+    """The unanswered criterion whose answer would separate the tied options most, and where each answer leads.
+
+    Each possible answer (yes/no, each choice, a few typical numbers) is tried on the rules that decide
+    the tie; a criterion scores the mean, over its answers, of the gap it opens between the tied
+    options (for two, the gap between them; for more, the mean gap of each pair). None when no answer
+    separates them."""
+    best = None
+    for criterion in CRITERIA:
+        if facts[criterion.key] is not None:
+            continue
+        values = ((True, False) if criterion.kind == BOOL else criterion.choices if criterion.kind == CHOICE
+                  else PROBE_VALUES.get(criterion.key, ()))
+        answers, gaps = [], []
+        for value in values:
+            tried = {**facts, criterion.key: value, "answered": facts["answered"] + 1}
+            scores = _scores(decides, _fire(ruleset, decides, tried))
+            ranked = sorted(options, key=lambda option: -scores[option])
+            pairs = [(a, b) for i, a in enumerate(options) for b in options[i + 1:]]
+            gaps.append(sum(abs(scores[a] - scores[b]) for a, b in pairs) / len(pairs))
+            ahead = scores[ranked[0]] > scores[ranked[1]]
+            answers.append({"answer": value, "leads_to": ranked[0] if ahead else None})
+        score = (sum(gaps) / len(gaps), max(gaps)) if gaps else (0, 0)
+        if score[1] > 0 and (best is None or score > best[0]):
+            best = (score, criterion, answers)
+    if best is None:
+        return None
+    _, criterion, answers = best
+    return {"key": criterion.key, "question": criterion.question, "cites": criterion.cites, "answers": answers}
+
+
 def confidence_of(margin: float, answered: int) -> float:
+    """How sure the engine is: 1 - e^(-margin/4), scaled down while fewer than three criteria are answered."""
     certainty = 1 - math.exp(-max(margin, 0) / CONFIDENCE_SCALE)
     coverage = 0.4 + 0.6 * min(1.0, answered / FULL_COVERAGE)
     return round(certainty * coverage, 2)
@@ -325,16 +375,26 @@ def _prepare(ruleset: Ruleset, facts: dict) -> Prepared:
     decision = _decision_for(ruleset, facts)
     confidence = confidence_of(decision.margin, facts["answered"])
     words = _fact_words(facts, decision.pattern)
-    reasons = _reasons(decision, words)
+    reasons = _reasons(decision, words, facts)
+    ties = {}
+    for decides, options in decision.ties.items():
+        tried = facts if decides == "pattern" else {**facts, "pattern": decision.pattern}
+        ties[decides] = {"options": list(options), "question": tie_breaker(ruleset, tried, decides, options)}
     base = {
         "style": STYLE_OF_PATTERN[decision.pattern], "pattern": decision.pattern, "protocol": decision.protocol,
-        "broker": decision.broker, "confidence": confidence, "scores": decision.scores,
+        "broker": decision.broker, "confidence": confidence, "ties": ties, "scores": decision.scores,
         "tradeoffs": tradeoffs_of(decision.pattern),
-        "questions": questions_of({k: facts[k] for k in CRITERION_KEYS}, confidence),
+        "questions": questions_of({k: facts[k] for k in CRITERION_KEYS}, confidence, first=tie_questions(ties)),
         "ruleset_version": ruleset.version,
     }
     return Prepared(base=base, reasons=[({k: v for k, v in r.items() if k != "text"}, r["text"]) for r in reasons],
                     texts=reasons)
+
+
+def tie_questions(ties: dict) -> tuple[str, ...]:
+    """The criteria that would break the ties of a result, pattern first."""
+    keys = [(tie.get("question") or {}).get("key") for tie in (ties or {}).values()]
+    return tuple(dict.fromkeys(key for key in keys if key))
 
 
 def evaluate(ruleset: Ruleset, question: Question) -> dict:
@@ -377,23 +437,56 @@ def sentence_render(template: str, words: dict) -> str:
     return PLACEHOLDER.sub(lambda match: words.get(match.group(1), match.group(0)), template)
 
 
-def _reasons(decision: Decision, words: dict) -> list[dict]:
+def _supported(effects: dict, chosen: str, tied: tuple[str, ...]) -> tuple[str, float, list[str]]:
+    """The option a rule argues for (its largest positive effect; the chosen or a tied option first when it
+    gives them as much), that effect, and the other options it gives as much. A rule with no positive
+    effect argues against the option it takes most from."""
+    positive = {option: weight for option, weight in effects.items() if weight > 0}
+    if not positive:
+        if chosen in effects:
+            return chosen, effects[chosen], []
+        worst = min(effects, key=lambda option: effects[option])
+        return worst, effects[worst], []
+    top = max(positive.values())
+    best = [option for option, weight in positive.items() if weight == top]
+    first = next((option for option in (chosen, *tied) if option in best), best[0])
+    return first, top, [option for option in best if option != first]
+
+
+def _reasons(decision: Decision, words: dict, facts: dict) -> list[dict]:
+    """Each fired rule's reason, shown under the option it argues for ("supports", with its "effect" on
+    that option); "rests_on" names the answered criteria its condition reads ([] for a default, or a rule
+    that only reads the number of targets)."""
     chosen = {"pattern": decision.pattern, "protocol": decision.protocol, "broker": decision.broker}
+    answered = {key for key in CRITERION_KEYS if facts.get(key) is not None}
     reasons = []
     for decides, rules in decision.fired.items():
         if chosen[decides] is None:
             continue
+        tied = decision.ties.get(decides, ())
         for rule in rules:
+            supports, effect, also = _supported(rule.spec.effects, chosen[decides], tied)
             reasons.append({
                 "rule": rule.spec.id, "decides": decides, "cites": rule.spec.cites,
-                "effect": rule.spec.effects.get(chosen[decides], 0), "supports": chosen[decides],
+                "effect": effect, "supports": supports, "also": also, "effects": dict(rule.spec.effects),
+                "rests_on": [name for name in rule.reads if name in answered],
                 "text": sentence_render(rule.spec.sentence, words), "beyond_document": rule.spec.beyond_document,
                 "origin": rule.spec.origin,
             })
-    if not any(r["decides"] == "pattern" and r["effect"] > 0 for r in reasons):
+    leaders = {decision.pattern, *decision.ties.get("pattern", ())}
+    if not any(r["decides"] == "pattern" and r["effect"] > 0 and r["supports"] in leaders for r in reasons):
         reasons.append(_fallback_reason(decision.pattern, words))
-    order = {"pattern": 0, "protocol": 1, "broker": 2}
-    return sorted(reasons, key=lambda r: (order[r["decides"]], -r["effect"]))
+    return sorted(reasons, key=lambda r: _reason_order(r, decision, chosen))
+
+
+def _reason_order(reason: dict, decision: Decision, chosen: dict) -> tuple:
+    """Pattern, protocol, broker; within each the chosen option's reasons, then a tied option's, then the
+    others' by their score; the strongest first."""
+    decides, supports = reason["decides"], reason["supports"]
+    tied = decision.ties.get(decides, ())
+    rank = 0 if supports == chosen[decides] else 1 + tied.index(supports) if supports in tied else 10
+    score = decision.scores[decides].get(supports, 0)
+    return ({"pattern": 0, "protocol": 1, "broker": 2}[decides], rank, -score, supports, -reason["effect"])
 
 
 def _fallback_reason(pattern: str, words: dict) -> dict:
@@ -401,8 +494,8 @@ def _fallback_reason(pattern: str, words: dict) -> dict:
         text, cites = "Nothing known points away from a plain synchronous call, the simplest model to build and debug.", "§3.4"
     else:
         text, cites = f"Nothing known settles it; {words['target_count']} targets make this one-to-many.", "§2.2"
-    return {"rule": "default", "decides": "pattern", "cites": cites, "effect": 0, "supports": pattern,
-            "text": text, "beyond_document": False, "origin": "builtin"}
+    return {"rule": "default", "decides": "pattern", "cites": cites, "effect": 0, "supports": pattern, "also": [],
+            "effects": {}, "rests_on": [], "text": text, "beyond_document": False, "origin": "builtin"}
 
 
 def tradeoffs_of(pattern: str) -> list[dict]:
@@ -415,38 +508,67 @@ def tradeoffs_of(pattern: str) -> list[dict]:
     ]
 
 
-def questions_of(criteria: dict, confidence: float) -> list[dict]:
+def questions_of(criteria: dict, confidence: float, first: tuple[str, ...] = ()) -> list[dict]:
+    """The unanswered criteria as questions, those that would break a tie (`first`) first; when the
+    recommendation is firm and most criteria are answered, only those."""
     unanswered = [c for c in CRITERIA if criteria.get(c.key) is None]
+    leading = [c for key in first for c in unanswered if c.key == key]
     if confidence >= 0.5 and len(unanswered) < len(CRITERIA) - FULL_COVERAGE:
-        return []
-    return [{"key": c.key, "question": c.question, "cites": c.cites} for c in unanswered]
+        unanswered = leading
+    ordered = leading + [c for c in unanswered if c not in leading]
+    return [{"key": c.key, "question": c.question, "cites": c.cites} for c in ordered]
 
 
 def severity_of(confidence: float) -> str:
     return "error" if confidence >= ERROR_AT else "warning" if confidence >= WARNING_AT else "info"
 
 
+def _against(reasons: list[dict], decides: str, recommended: str, declared: str) -> list[dict]:
+    """The reasons resting on an answered criterion that score the recommended option above the declared one,
+    strongest first. Defaults (a rule reading no answered criterion, the tie-break order) never count."""
+    found = [r for r in reasons if r["decides"] == decides and r.get("rests_on")
+             and r.get("effects", {}).get(recommended, 0) > r.get("effects", {}).get(declared, 0)]
+    return sorted(found, key=lambda r: r["effects"].get(declared, 0) - r["effects"].get(recommended, 0))
+
+
 def mismatch_of(declared: str, result: dict, reasons: list[dict]) -> dict | None:
-    """How the declared style differs from the recommendation, and how much that matters."""
+    """How the declared style differs from the recommendation, and how much that matters.
+
+    A declared choice is flagged only when some answered criterion argues against it: a declared option
+    that ties with the recommended one, or one that only the defaults score lower, is no mismatch. The
+    severity grows with the recommendation's confidence (in a tie, that of the tied options together)."""
     if not declared:
         return None
-    family, pattern, confidence = FAMILY_OF_DECLARED[declared], result["pattern"], result["confidence"]
-    top = next((r for r in reasons if r["decides"] == "pattern" and r["effect"] > 0), reasons[0])
-    because = f"{top['text']} ({top['cites']})"
-    if pattern == "hybrid":
-        if family == "sync":
-            return {"severity": "info", "reason": f"Declared {declared}; the others should also get an event "
-                                                  f"(hybrid, §5.0). {because}"}
-        return {"severity": severity_of(confidence), "reason": f"Declared {declared}, but the caller needs an "
-                                                                f"answer now (hybrid, §5.0). {because}"}
-    if family != result["style"]:
-        label = {"sync": "a synchronous call", "async": "asynchronous messaging"}[result["style"]]
-        return {"severity": severity_of(confidence),
-                "reason": f"Declared {declared}, but the criteria point to {label} ({pattern}, confidence "
-                          f"{confidence:.2f}). {because}"}
-    if family == "async" and PATTERN_OF_DECLARED[declared] != pattern:
-        return {"severity": "warning" if confidence >= ERROR_AT else "info",
-                "reason": f"Declared {declared}, but {pattern} fits better. {because}"}
-    if family == "sync" and result["protocol"] and declared != result["protocol"]:
-        return {"severity": "info", "reason": f"Declared {declared}; {result['protocol']} fits better."}
+    family, pattern = FAMILY_OF_DECLARED[declared], result["pattern"]
+    ties = result.get("ties") or {}
+    declared_pattern = PATTERN_OF_DECLARED.get(declared, "request-response")
+    leaders = (ties.get("pattern") or {}).get("options") or [pattern]
+    if declared_pattern not in leaders and not (family == "sync" and "hybrid" in leaders and pattern != "hybrid"):
+        against = _against(reasons, "pattern", pattern, declared_pattern)
+        if not against:
+            return None
+        confidence = result["confidence"]
+        because = f"{against[0]['text']} ({against[0]['cites']})"
+        if pattern == "hybrid":
+            if family == "sync":
+                return {"severity": "info", "reason": f"Declared {declared}; the others should also get an event "
+                                                      f"(hybrid, §5.0). {because}"}
+            return {"severity": severity_of(confidence), "reason": f"Declared {declared}, but the caller needs an "
+                                                                    f"answer now (hybrid, §5.0). {because}"}
+        if family != result["style"]:
+            label = {"sync": "a synchronous call", "async": "asynchronous messaging"}[result["style"]]
+            return {"severity": severity_of(confidence),
+                    "reason": f"Declared {declared}, but the criteria point to {label} ({pattern}, confidence "
+                              f"{confidence:.2f}). {because}"}
+        if family == "async":
+            return {"severity": "warning" if confidence >= ERROR_AT else "info",
+                    "reason": f"Declared {declared}, but {pattern} fits better. {because}"}
+    protocol = result.get("protocol")
+    if family == "sync" and protocol and declared != protocol:
+        if declared in ((ties.get("protocol") or {}).get("options") or ()):
+            return None
+        against = _against(reasons, "protocol", protocol, declared)
+        if against:
+            return {"severity": "info", "reason": f"Declared {declared}; {protocol} fits better. "
+                                                  f"{against[0]['text']} ({against[0]['cites']})"}
     return None
