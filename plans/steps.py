@@ -1,6 +1,8 @@
 """Migration steps for each change of a plan, concrete and ordered, each tied to the trade-off it
 manages. Pure: no Django. §-numbers cite the criteria digest; "beyond the document" marks practice
 the document does not state."""
+from topology.budgets import possessive
+
 from .changes import Change
 
 ASYNC = ("pubsub", "queue")
@@ -26,17 +28,18 @@ def steps_for(change: Change, *, before_style: str, targets: list[str]) -> list[
         kind = "a topic every subscriber reads" if after == "pubsub" else "a work queue that one worker of a pool takes"
         return _steps([(f"Create {kind} for {change.name} and move the consumers to it.", "§4.3" if after == "pubsub" else "§4.4"),
                        ("Drain the old channel, then delete it.", BEYOND)])
-    return _steps([(f"Update {change.key}'s criteria in the manifest; the recommendation follows.", "§5")])
+    return _steps([(f"Update the criteria of {change.key} in the manifest; the recommendation follows.", "§5")])
 
 
 def _to_async(change: Change, after: str, who: str) -> list[dict]:
     channel = change.channel or f"{change.source}.{change.name}"
     kind = "topic" if after == "pubsub" else "queue"
+    consume = "consumes" if "," not in who else "consume"
     return _steps([
         (f"Create the {kind} {channel}{' on ' + change.broker if change.broker else ''}, with retention and a dead-letter queue.", "§4.8"),
-        (f"Write the event in {change.source}'s own transaction through an outbox table, and publish from the outbox, so no change is lost or sent twice.", "§4.10"),
+        (f"Write the event in {possessive(change.source)} own transaction through an outbox table, and publish from the outbox, so no change is lost or sent twice.", "§4.10"),
         (f"Make {who} idempotent: a message may arrive twice (at-least-once delivery).", "§4.6"),
-        (f"Run both paths: keep the synchronous call while {who} consume the {kind}; compare results.", BEYOND),
+        (f"Run both paths: keep the synchronous call while {who} {consume} the {kind}; compare results.", BEYOND),
         (f"Switch {who} to the {kind}, then remove the synchronous call from {change.source}.", "§3.5"),
         (f"Watch consumer lag with a probe (kafka-consumer, rabbitmq-queue or nats-consumer) and alert on it.", "§4.7"),
     ])

@@ -104,3 +104,18 @@ def test_it_removes_an_interaction_in_a_plan(loop, ci):
 
 def test_it_refuses_anonymous_callers(loop, client):
     assert client.post(URL, "{}", content_type="application/json").status_code in (401, 403)
+
+
+def test_it_evaluates_a_plan_on_the_page(loop, client, maintainer):
+    client.force_login(maintainer)
+    page = client.get("/plans/?interaction=b/y")
+    assert page.status_code == 200 and b'<option value="b/y" selected>' in page.content
+    before = counts()
+    response = client.post("/plans/", {"interaction_0": "b/y", "style_0": "pubsub", "channel_0": "b.events",
+                                       "broker_0": "kafka"})
+    html = response.content.decode()
+    assert response.status_code == 200 and "resolved: a → b → a" in html and "outbox" in html
+    assert "new: b depends on the kafka broker (§4.8)" in html
+    refused = client.post("/plans/", {"interaction_0": ""})
+    assert refused.status_code == 422 and "/changes" in refused.content.decode()
+    assert counts() == before

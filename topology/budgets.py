@@ -52,9 +52,14 @@ class BudgetCheck:
         sums = " + ".join(f"{hop.p95_ms:g}" if hop.p95_ms is not None else "?" for hop in self.hops)
         relation = "<" if not self.fits else "≥"
         missing = f"; not measured: {', '.join(self.unmeasured)}" if self.unmeasured else ""
-        return (f"{self.source}'s {self.budget_ms:g} ms budget for {self.interaction} {relation} {sums} = "
+        return (f"{possessive(self.source)} {self.budget_ms:g} ms budget for {self.interaction} {relation} {sums} = "
                 f"{self.total_ms:g} ms p95 along {graph.arrow(h.service for h in self.hops)} at {self.location}"
                 f"{missing} (§3.5)")
+
+
+def possessive(name: str) -> str:
+    """checkout's, orders'."""
+    return f"{name}'" if name.endswith("s") else f"{name}'s"
 
 
 def budget_checks(topology: graph.Topology, budgets: dict[tuple[str, str], float],

@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("imports.urls")),
     path("", include("notifications.urls")),
+    path("", include("plans.urls")),
 ]
 
 
