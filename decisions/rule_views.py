@@ -75,7 +75,7 @@ def _builtin_groups() -> list[dict]:
 def _run_shown(request) -> EvaluationRun | None:
     runs = EvaluationRun.objects.order_by("-created_at", "-id")
     wanted = request.GET.get("run", "")
-    return (runs.filter(pk=int(wanted)).first() if wanted.isdigit() else None) or runs.first()
+    return (runs.filter(pk=int(wanted)).first() if wanted.isascii() and wanted.isdecimal() else None) or runs.first()
 
 
 def _waiting_for_worker(run: EvaluationRun | None) -> bool:

@@ -125,7 +125,8 @@ def _initial_values(request, interaction, kind: str) -> dict:
     """The form's initial values: a draft from the interaction, a successor of ?supersedes=, or nothing."""
     if interaction is not None:
         return DecisionForm.initial_for_draft(decision_draft_for(interaction=interaction, kind=kind))
-    if not request.GET.get("supersedes", "").isdigit():
+    wanted = request.GET.get("supersedes", "")
+    if not (wanted.isascii() and wanted.isdecimal()):
         return {}
     previous = decision_by_number(number=int(request.GET["supersedes"]))
     if previous is None:

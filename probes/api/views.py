@@ -87,9 +87,11 @@ class ProbeViewSet(viewsets.ReadOnlyModelViewSet):
     @extend_schema(parameters=[
         OpenApiParameter("location", OpenApiTypes.STR, description="Only this location"),
         OpenApiParameter("before", OpenApiTypes.DATETIME, description="Only runs due before this time (next page)"),
-        OpenApiParameter("limit", OpenApiTypes.INT, description=f"At most this many (default 100, max {MAX_RESULTS})"),
+        OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": MAX_RESULTS},
+                         description=f"At most this many (default 100, max {MAX_RESULTS})"),
     ], responses=ProbeResultSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    # A plain list paged with `before`: neither the probe list's pages nor its filters apply here.
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def results(self, request, pk=None):
         """Raw runs, newest first; page back with `before` = the last row's slot."""
         probe = self.get_object()
@@ -116,7 +118,7 @@ class ProbeViewSet(viewsets.ReadOnlyModelViewSet):
 
 def _when(request, name: str) -> datetime | None:
     raw = request.query_params.get(name)
-    if not raw:
+    if raw is None:
         return None
     try:
         moment = datetime.fromisoformat(raw)
@@ -127,6 +129,7 @@ def _when(request, name: str) -> datetime | None:
 
 def _limit(request) -> int:
     raw = request.query_params.get("limit", "100")
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_RESULTS:
+    # isdecimal() alone admits other scripts' digits; "²".isdigit() is true and int("²") raises.
+    if not (raw.isascii() and raw.isdecimal()) or not 1 <= int(raw) <= MAX_RESULTS:
         raise exceptions.ValidationError({"limit": f"must be a whole number from 1 to {MAX_RESULTS}"})
     return int(raw)
