@@ -2,6 +2,7 @@
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from topology.authentication import api_actor
@@ -21,6 +22,8 @@ class DecisionViewSet(viewsets.ModelViewSet):
     filterset_class = DecisionFilterSet
     lookup_field = "number"
     lookup_value_regex = "[0-9]+"
+    # JSON only: the body nests lists and objects, which form and multipart bodies cannot carry.
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         return decision_list()
@@ -52,7 +55,8 @@ class DecisionViewSet(viewsets.ModelViewSet):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("interaction", int, required=True, description="Id of the interaction."),
+            OpenApiParameter("interaction", {"type": "integer", "minimum": 1}, required=True,
+                             description="Id of the interaction."),
             OpenApiParameter("kind", str, enum=[DecisionKind.ACCEPT, DecisionKind.OVERRIDE],
                              description="accept (default) or override the recommendation."),
         ],
@@ -67,7 +71,7 @@ class DecisionViewSet(viewsets.ModelViewSet):
         if kind not in (DecisionKind.ACCEPT, DecisionKind.OVERRIDE):
             raise exceptions.ValidationError({"kind": "must be accept or override"})
         raw = request.query_params.get("interaction", "")
-        if not raw.isdigit():
+        if not (raw.isascii() and raw.isdecimal()):
             raise exceptions.ValidationError({"interaction": "give the id of an interaction"})
         interaction = interaction_for_decision(interaction_id=raw)
         if interaction is None:

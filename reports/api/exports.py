@@ -15,7 +15,8 @@ SCOPE_PARAMETERS = [
     OpenApiParameter("team", str, description="Only this team's services and the interactions that touch them."),
     OpenApiParameter("service", str, description="Only this service and its neighbours within `hops` "
                                                  "(not with team)."),
-    OpenApiParameter("hops", int, description="With service: how far to look (1-6, default 1)."),
+    OpenApiParameter("hops", {"type": "integer", "minimum": 1, "maximum": 6},
+                     description="With service: how far to look (1-6, default 1)."),
 ]
 REFUSED = {(406, JSON): NOT_ACCEPTABLE,
            (422, JSON): refusal("A bad scope: each error names its parameter in `pointer`.")}

@@ -4,6 +4,7 @@ from django.utils.cache import get_conditional_response
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,7 +27,8 @@ TOPOLOGY_FORMATS = [renderer.format for renderer in TOPOLOGY_RENDERERS]
 VIEW_PARAMETERS = [
     OpenApiParameter("team", str, description="Only this team's services and their direct neighbours."),
     OpenApiParameter("focus", str, description="Only services within `hops` of this one."),
-    OpenApiParameter("hops", int, description="With focus: how far to look (1-6, default 1)."),
+    OpenApiParameter("hops", {"type": "integer", "minimum": 1, "maximum": 6},
+                     description="With focus: how far to look (1-6, default 1)."),
     OpenApiParameter("blast", str, description="The blast radius of this service."),
     OpenApiParameter("chain", str, description="Highlight a chain: service names separated by commas."),
     OpenApiParameter("expand", str, description="Collapsed teams to show in full, separated by commas."),
@@ -154,10 +156,13 @@ class FindingsView(APIView):
 
     @extend_schema(parameters=[OpenApiParameter("service", str), OpenApiParameter("kind", str),
                                OpenApiParameter("severity", str, enum=list(SEVERITIES))],
-                   responses=FindingsSerializer, operation_id="topology_findings")
+                   responses={200: FindingsSerializer, (400, JSON): field_errors("An unknown severity.")},
+                   operation_id="topology_findings")
     def get(self, request):
         found = findings_current()
         service, kind, severity = (request.query_params.get(key) for key in ("service", "kind", "severity"))
+        if severity is not None and severity not in SEVERITIES:
+            raise exceptions.ValidationError({"severity": f"must be one of {', '.join(SEVERITIES)}"})
         found = [f for f in found if (not service or service in f.services) and (not kind or f.kind == kind)
                  and (not severity or f.severity == severity)]
         return Response({"count": len(found), "results": [finding.as_dict() for finding in found]})
@@ -173,7 +178,8 @@ class SequenceDiagramView(MermaidView):
     """A Mermaid sequenceDiagram of a flow, or derived from an entry service."""
 
     @extend_schema(parameters=[OpenApiParameter("flow", str), OpenApiParameter("entry", str),
-                               OpenApiParameter("depth", int), OpenApiParameter("steps", int)],
+                               OpenApiParameter("depth", {"type": "integer", "minimum": 1, "maximum": 12}),
+                               OpenApiParameter("steps", {"type": "integer", "minimum": 1, "maximum": 200})],
                    responses={(200, "text/vnd.mermaid"): OpenApiTypes.STR,
                               (400, JSON): field_errors("Neither or both of flow and entry, an unknown entry, or a "
                                                         "bad depth or steps."),
@@ -266,6 +272,8 @@ class FlowViewSet(viewsets.ModelViewSet):
 
     serializer_class = FlowSerializer
     lookup_field = "slug"
+    # JSON only: the body nests lists and objects, which form and multipart bodies cannot carry.
+    parser_classes = [JSONParser]
 
     def get_queryset(self):
         return flow_list()
