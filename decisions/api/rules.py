@@ -3,6 +3,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -22,12 +23,21 @@ from ..rules.engine import builtin_specs
 KNOWN_CITES = [point for section in SECTIONS for point, _ in section.points]
 
 
+class TextField(serializers.CharField):
+    """A string, and only a string: DRF's CharField turns a number into its text."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class EvaluateSerializer(serializers.Serializer):
     criteria = serializers.DictField(required=False, default=dict)
     targets = serializers.JSONField(required=False, default=1,
                                     help_text="How many services it reaches, or their names.")
     declared_style = serializers.ChoiceField(choices=Style.choices, required=False, allow_blank=True, default="")
-    source = serializers.CharField(required=False, allow_blank=True, default="", max_length=63)
+    source = TextField(required=False, allow_blank=True, default="", max_length=63)
 
     def validate_criteria(self, value):
         errors = v.criteria_errors(value)
@@ -51,6 +61,9 @@ BAD_FIELDS = field_errors("A field of the wrong shape, named with its message.")
 
 class EvaluateView(APIView):
     """What-if: the recommendation for some criteria, without storing anything."""
+
+    # JSON only: the body nests lists and objects, which form and multipart bodies cannot carry.
+    parser_classes = [JSONParser]
 
     @extend_schema(request=EvaluateSerializer, responses={200: dict, (400, JSON): BAD_FIELDS},
                    operation_id="recommendations_evaluate")
