@@ -5,6 +5,7 @@ Every error carries a JSON pointer relative to the list of service documents: "/
 """
 import json
 import math
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -241,6 +242,9 @@ def _interaction_names(items: object, base: str, source: str | None) -> list[tup
     return errors
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")  # a key may hold one; UTF-8 cannot, so the answer shows U+FFFD
+
+
 def _in_document_order(documents: list, errors: list[tuple[str, str]]) -> list[dict]:
     """Errors sorted by where they point in the documents (a missing field after those present)."""
     def position(pointer: str) -> list[int]:
@@ -262,6 +266,7 @@ def _in_document_order(documents: list, errors: list[tuple[str, str]]) -> list[d
     ranked = sorted(enumerate(errors), key=lambda item: (position(item[1][0]), item[0]))
     unique, seen = [], set()
     for _, (pointer, message) in ranked:
+        pointer, message = _SURROGATE.sub("\ufffd", pointer), _SURROGATE.sub("\ufffd", message)
         if (pointer, message) not in seen:
             seen.add((pointer, message))
             unique.append({"pointer": pointer, "message": message})

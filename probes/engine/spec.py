@@ -383,7 +383,7 @@ def _locations(out: _Collector, value: object, pointer: str) -> tuple[str, ...]:
         if not isinstance(location, str) or not LOCATION_RE.match(location):
             out.add(f"{pointer}/{index}", f"location {shown(location)} must be 1-32 lower-case letters, digits "
                                           "or dashes, starting and ending with a letter or digit")
-    if len(set(value)) != len(value):
+    if all(isinstance(location, str) for location in value) and len(set(value)) != len(value):
         out.add(pointer, "locations must not repeat")
     return tuple(value)
 
