@@ -1,5 +1,5 @@
 """API for the rules: what-if evaluation, custom rules with preview, and re-evaluation runs."""
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import permissions, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -32,9 +32,16 @@ class TextField(serializers.CharField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": v.MAX_TARGETS},
+                               {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
+                               "maxItems": v.MAX_TARGETS}]})
+class TargetsField(serializers.JSONField):
+    """How many services an interaction reaches, or their names (validate_targets checks which)."""
+
+
 class EvaluateSerializer(serializers.Serializer):
     criteria = serializers.DictField(required=False, default=dict)
-    targets = serializers.JSONField(required=False, default=1,
+    targets = TargetsField(required=False, default=1,
                                     help_text="How many services it reaches, or their names.")
     declared_style = serializers.ChoiceField(choices=Style.choices, required=False, allow_blank=True, default="")
     source = TextField(required=False, allow_blank=True, default="", max_length=63)
