@@ -428,15 +428,10 @@ def world(django_db_setup, django_db_blocker):
         atomic = transaction.atomic()
         atomic.__enter__()
         try:
-            yield _quietly(world_build)
+            yield world_build()
         finally:
             transaction.set_rollback(True)
             atomic.__exit__(None, None, None)
-
-
-def _quietly(build):
-    """Build without sending anything: tasks queued on commit never run inside the outer transaction."""
-    return build()
 
 
 @pytest.fixture
@@ -510,10 +505,8 @@ def client_for(surface: str, actor: str, world: dict):
     from rest_framework.test import APIClient
 
     client = APIClient() if surface == API else Client(enforce_csrf_checks=False)
-    if actor in world["tokens"]:
-        client.credentials(HTTP_AUTHORIZATION=f"Bearer {world['tokens'][actor]}") if surface == API else None
-        if surface == UI:  # pages ignore tokens: the header is sent and must not sign anyone in
-            client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world['tokens'][actor]}"
+    if actor in world["tokens"]:  # pages ignore tokens: the header is sent there too and signs no one in
+        client.defaults["HTTP_AUTHORIZATION"] = f"Bearer {world['tokens'][actor]}"
     elif actor != "anonymous":
         client.force_login(User.objects.get(pk=world["users"][actor]))
     return client
