@@ -205,6 +205,10 @@ OPERATIONS: tuple[Op, ...] = (
        "a plan is a what-if over the whole registry and stores nothing: everyone signed in and every token",
        {"changes": [{"interaction": "checkout/pay", "style": "queue", "channel": "payments.requests",
                      "broker": "rabbitmq"}]}, kind="read"),
+    Op(UI, "POST", "/plans/", "plans", PAGE_SIGNED_IN,
+       "a plan is a what-if over the whole registry and stores nothing: everyone signed in",
+       {"interaction_0": "checkout/pay", "style_0": "queue", "channel_0": "payments.requests",
+        "broker_0": "rabbitmq"}, fmt="form", kind="read"),
     # --- rules -----------------------------------------------------------------------------------------
     Op(API, "POST", f"{V1}/rules/", "rules", STAFF, WHY_STAFF, RULE),
     Op(API, "PUT", f"{V1}/rules/{{rule}}/", "rules", STAFF, WHY_STAFF, {**RULE, "slug": "calls-stay", "title": "Put"}),
