@@ -655,3 +655,16 @@ def test_each_cell_has_an_expectation_and_a_reason():
     assert len({op.name for op in OPERATIONS}) == len(OPERATIONS), "two rows of the same name"
     for op in OPERATIONS:
         assert op.allowed <= set(ACTORS) and op.why and set(op.xfail) <= set(ACTORS) - op.allowed, op.name
+
+
+def test_the_matrix_in_docs_security_md_is_the_one_tested():
+    """docs/security.md shows the table scripts/permission_matrix.py prints from OPERATIONS and ACTORS."""
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("permission_matrix_script", root / "scripts" / "permission_matrix.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.table() in (root / "docs" / "security.md").read_text(), (
+        "the permission matrix changed: paste `python scripts/permission_matrix.py` into docs/security.md")
