@@ -281,12 +281,14 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def broker_down(settings):
-    """CELERY_BROKER_URL on a closed loopback port, for the Celery app too (and its producer pools)."""
+def broker_down(settings, monkeypatch):
+    """CELERY_BROKER_URL on a closed loopback port, for the Celery app too (and its producer pools;
+    Celery reads the environment variable before its configuration)."""
     app = current_app
     saved = app.conf.broker_url, app.conf.broker_transport_options
     url = f"redis://127.0.0.1:{free_port()}/0"
     settings.CELERY_BROKER_URL = url
+    monkeypatch.setenv("CELERY_BROKER_URL", url)
 
     def pools_forget():
         app._pool = None
@@ -298,6 +300,7 @@ def broker_down(settings):
     app.conf.broker_transport_options = {**CONNECT_RETRIES, "socket_connect_timeout": BROKER_CONNECT_SECONDS}
     pools_forget()
     yield url
+    monkeypatch.undo()
     app.conf.broker_url, app.conf.broker_transport_options = saved
     pools_forget()
 
@@ -364,3 +367,211 @@ def test_with_the_broker_down_a_report_request_ends_failed_naming_the_broker(bro
     with django_capture_on_commit_callbacks(execute=True):
         page = client.post("/reports/new/", {"scope": "system"}, follow=True)
     assert page.status_code < 500
+
+
+# --- a worker killed in the middle of a probe batch ----------------------------------------------
+
+
+def wait_until(condition, seconds: float, what: str, worker=None):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        if worker is not None and worker.poll() is not None:
+            raise AssertionError(f"the worker exited while waiting for {what}: {worker.stdout.read()}")
+        time.sleep(0.1)
+    raise AssertionError(f"no {what} within {seconds} s")
+
+
+def test_a_worker_killed_mid_batch_loses_no_probe_result_and_doubles_none(transactional_db, settings, listening):
+    """Three batches of two HTTP probes against a target that accepts and never answers (each run
+    takes its 3 s timeout). The first worker is killed with SIGKILL while it runs a batch it claimed;
+    a second worker takes the batches still queued, and the claims the dead one left are queued again
+    (probe_claims_recover: on the filesystem broker the dead worker's message is gone, on Redis it
+    would come back only after the visibility timeout). Every probe ends with exactly one result for
+    the slot."""
+    from probes.models import Probe, ProbeResult, ProbeStatus
+    from probes.services import RECOVER_AFTER, probe_claims_recover, probes_dispatch
+    from tests.celery_helpers import worker_start, worker_stop
+
+    location = f"k{os.getpid()}"
+    settings.PROBE_LOCATIONS = ["default", location]
+    settings.PROBE_BATCH_SIZE = 2
+    port, held = listening
+    probes = probes_declare(port, 6, kind="http", location=location, timeout="3s")
+    queue = f"probes.{location}"
+    first = worker_start(queue=queue, name=f"doomed-{location}")
+    second = None
+    try:
+        now = timezone.now()
+        Probe.objects.update(next_due_at=now)
+        assert probes_dispatch(now=now) == 6
+        slot = now.replace(microsecond=0)
+        claimed = ProbeStatus.objects.filter(claimed_slot=slot)
+        wait_until(lambda: claimed.exists() and held, 60, "claimed batch in progress", first)
+        assert not ProbeResult.objects.exists()  # mid-batch: claimed and connected, nothing recorded
+        os.kill(first.pid, signal.SIGKILL)
+        first.wait(timeout=10)
+        orphans = set(claimed.values_list("probe_id", flat=True))
+        assert len(orphans) == 2
+
+        second = worker_start(queue=queue, name=f"survivor-{location}")
+        wait_until(lambda: ProbeResult.objects.count() >= 4, 60, "results of the batches still queued", second)
+        later = timezone.now() + RECOVER_AFTER + timedelta(seconds=4)
+        assert probe_claims_recover(now=later) == 2
+        assert probe_claims_recover(now=later) == 0  # recovered once, not every time it looks
+        wait_until(lambda: ProbeResult.objects.count() >= 6, 60, "results of the recovered batch", second)
+        time.sleep(1)  # anything doubled would have been recorded by now
+    finally:
+        for process in (first, second):
+            if process is not None and process.poll() is None:
+                worker_stop(process)
+    results = list(ProbeResult.objects.values_list("probe_id", "slot", "location"))
+    assert sorted(results) == sorted((p.id, slot, location) for p in probes)
+    assert all(outcome == "down" for outcome in ProbeResult.objects.values_list("outcome", flat=True))
+    assert set(ProbeStatus.objects.values_list("last_slot", flat=True)) == {slot}
+
+
+# --- the broker goes away and comes back ---------------------------------------------------------
+
+
+class Proxy:
+    """A TCP forwarder on a fixed loopback port to a real broker: stop() is the broker going down
+    (connections cut, the port refused), start() the broker coming back on the same address."""
+
+    def __init__(self, host: str, port: int):
+        self.target, self.port = (host, port), free_port()
+        self.server, self.sockets, self.lock = None, [], threading.Lock()
+
+    def start(self):
+        self.server = socket.socket()
+        self.server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.server.bind(("127.0.0.1", self.port))
+        self.server.listen(64)
+        threading.Thread(target=self._accept, args=(self.server,), daemon=True).start()
+
+    def stop(self):
+        self.server.close()
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib_suppress():
+                    sock.shutdown(socket.SHUT_RDWR)
+                sock.close()
+            self.sockets.clear()
+
+    def _accept(self, server):
+        while True:
+            try:
+                client = server.accept()[0]
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                return
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    @staticmethod
+    def _pipe(source, sink):
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            with contextlib_suppress():
+                sock.shutdown(socket.SHUT_RDWR)
+
+
+def contextlib_suppress():
+    from contextlib import suppress
+
+    return suppress(OSError)
+
+
+def test_beat_and_a_worker_resume_when_the_broker_comes_back(transactional_db, settings, listening, monkeypatch,
+                                                            tmp_path):
+    """Real beat (DatabaseScheduler) and a real worker on Redis through a proxy: probes run; the proxy
+    stops (the broker is down: "probe now" answers 503 at once, nothing runs); it starts again and,
+    without restarting anything, beat's dispatches and the worker's runs record results again."""
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    from probes.models import Probe, ProbeResult
+    from probes.services import probe_run_now
+    from tests.celery_helpers import database_url, worker_start, worker_stop
+    from tests.probe_servers import service_url
+    from webapp.celery import BROKER_CONNECT_SECONDS, CONNECT_RETRIES
+
+    redis_url = service_url("REDIS_URL", "redis://127.0.0.1:6379/6", 6379)
+    parts = urlsplit(redis_url)
+    proxy = Proxy(parts.hostname, parts.port or 6379)
+    proxy.start()
+    # A Redis database of this test's own (beat's "celery" queue included), emptied first.
+    import redis
+
+    db = 13
+    redis.Redis(host=parts.hostname, port=parts.port or 6379, db=db, socket_timeout=5).flushdb()
+    broker = f"redis://127.0.0.1:{proxy.port}/{db}"
+    monkeypatch.setenv("CELERY_BROKER_URL", broker)  # the worker, beat, and this process
+    app = current_app
+    saved = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = broker
+    app.conf.broker_transport_options = {**CONNECT_RETRIES, "socket_connect_timeout": BROKER_CONNECT_SECONDS}
+    app._pool = None
+    app.amqp._producer_pool = None
+
+    location = f"r{os.getpid()}"
+    settings.PROBE_LOCATIONS = ["default", location]
+    probe = probes_declare(listening[0], 1, kind="tcp", location=location, timeout="1s")[0]
+    Probe.objects.update(next_due_at=timezone.now() + timedelta(days=1))  # beat dispatches it when we say
+
+    def ran_since(moment) -> bool:
+        return ProbeResult.objects.filter(probe=probe, slot__gte=moment.replace(microsecond=0)).exists()
+
+    def due_now():
+        moment = timezone.now()
+        Probe.objects.update(next_due_at=moment)
+        return moment
+
+    worker = worker_start(queue=f"celery,probes.{location}", name=f"resume-{location}")
+    env = {**os.environ, "DATABASE_URL": database_url(), "SWITCHBOARD_VAR_DIR": str(settings.VAR_DIR)}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    beat = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "webapp", "beat", "-l", "warning",
+         "-S", "django_celery_beat.schedulers:DatabaseScheduler", "--pidfile", str(tmp_path / "beat.pid"),
+         "--schedule", str(tmp_path / "beat-schedule")],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        moment = due_now()
+        wait_until(lambda: ran_since(moment), 60, "a result dispatched by beat (broker up)", worker)
+
+        proxy.stop()
+        time.sleep(1)
+        with pytest.raises(Exception) as refused:
+            timed_call = time.monotonic()
+            probe_run_now(probe=probe)
+        assert "onnect" in str(refused.value) and time.monotonic() - timed_call < 3
+        moment = due_now()
+        time.sleep(4)
+        assert not ran_since(moment), "nothing can run while the broker is down"
+        assert worker.poll() is None and beat.poll() is None, "worker and beat keep running"
+
+        proxy.start()
+        wait_until(lambda: ran_since(moment), 90, "a result dispatched by beat after the broker came back", worker)
+        moment = timezone.now()
+        probe_run_now(probe=probe)
+        wait_until(lambda: ran_since(moment), 60, "a probe-now result after the broker came back", worker)
+    finally:
+        beat.terminate()
+        try:
+            beat.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            beat.kill()
+        worker_stop(worker)
+        proxy.stop()
+        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app._pool = None
+        app.amqp._producer_pool = None
