@@ -56,6 +56,10 @@ class EvaluateSerializer(serializers.Serializer):
         if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= v.MAX_TARGETS:
             return value
         if isinstance(value, list):
+            # targets_errors puts each name in a set: a list or an object among them was a 500.
+            unnamed = [f"/{index}" for index, item in enumerate(value) if not isinstance(item, str)]
+            if unnamed:
+                raise ValidationError([f"{pointer}: a service name is a string" for pointer in unnamed])
             errors = v.targets_errors(value, source=None)
             if errors:
                 raise ValidationError([message for _, message in errors])
