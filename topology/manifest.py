@@ -173,6 +173,8 @@ def _near(pointer: str, pointers: set[str]) -> bool:
 def _size_problem(documents: list) -> str | None:
     """Refuse what no schema check should walk: too many values (YAML aliases multiply them), too deep,
     or integers too large to store (kept as infinity, refused where a number is expected)."""
+    if len(documents) > ms.MAX_SERVICES:
+        return f"at most {ms.MAX_SERVICES:,} services in one manifest; got {len(documents):,}"
     stack, seen = [(documents, 0)], 0
     while stack:
         item, depth = stack.pop()
