@@ -23,7 +23,9 @@ urlpatterns = [
     path("api/v1/", include("imports.api.urls")),
     path("api/v1/", include("notifications.api.urls")),
     path("api/v1/", include("plans.api.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    # The refusals every operation can answer with are added to what each view documents (core.openapi).
+    path("api/schema/", SpectacularAPIView.as_view(custom_settings={"POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums", "core.openapi.document_refusals"]}), name="schema"),
     # The split view serves Swagger UI's set-up script as a file (?script), not inline, so scripts stay
     # 'self' only. Its page has a <style> block of drf-spectacular's template and Swagger UI writes
     # style attributes: inline styles are allowed on this page alone.

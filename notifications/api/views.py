@@ -7,6 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.api import detail
 from core.errors import Invalid
 from probes.models import Probe
 from topology.authentication import api_actor
@@ -127,7 +128,8 @@ class DeliveryViewSet(ActorMixin, mixins.ListModelMixin, mixins.RetrieveModelMix
     def visible(self, actor):
         return deliveries_for(actor=actor).order_by("-created_at")
 
-    @extend_schema(request=None, responses={202: DeliverySerializer})
+    @extend_schema(request=None, responses={202: DeliverySerializer,
+                                            (409, "application/json"): detail("The delivery has not failed, or its channel is paused.")})
     @action(detail=True, methods=["post"])
     def resend(self, request, pk=None):
         """Send a failed delivery again (a fresh count of attempts)."""
