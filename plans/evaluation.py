@@ -2,13 +2,15 @@
 (the topology and the changed interactions), the changes applied to a copy of the topology, the
 findings of both compared, and each changed interaction evaluated again by the current ruleset."""
 from core.errors import Invalid
-from topology import graph
+from topology import graph, mermaid
 from topology.extensions import registered
 from topology.graph_selectors import topology_load
 from topology.models import Interaction
 from topology.selectors import settled_links
 
-from .changes import Change
+from .changes import Change, changes_parse
+from .models import Plan
+from .selectors import plan_staleness
 from .steps import steps_for
 from .whatif import blast_compared, brokers_new, findings_compared, topology_changed
 
@@ -107,3 +109,29 @@ def _mismatches_after(now: list[dict], evaluated: list[dict]) -> list[dict]:
             kept.append({"interaction": key, "severity": after["mismatch"], "declared": after["style"],
                          "recommended": after["recommended"]})
     return sorted(kept, key=lambda row: row["interaction"])
+
+
+def plan_stored_evaluate(*, plan: Plan) -> dict:
+    """A stored plan against the registry of now: `stale` says which of its changes no longer
+    apply (the interaction is gone, or changed since); a plan naming a gone interaction is not
+    evaluated (`evaluation` null)."""
+    changes, _ = changes_parse({"changes": plan.changes})
+    stale = plan_staleness(basis=plan.basis, changes=changes)
+    gone = any(reason.endswith("no longer exists") for reason in stale)
+    evaluation = None if gone else plan_evaluate(changes=changes)
+    return {"plan": plan.name, "applies": not stale, "stale": stale, "evaluation": evaluation}
+
+
+def plan_charts(*, changes: list[Change]) -> tuple[str, str]:
+    """Mermaid flowcharts of the services the changes touch and their neighbours, before and after."""
+    before = topology_load()
+    after = topology_changed(before, changes)
+    near = set()
+    for change in changes:
+        near |= graph.neighbourhood(before, change.source, 1)
+    return mermaid.flowchart(_within(before, near)), mermaid.flowchart(_within(after, near))
+
+
+def _within(topology: graph.Topology, names: set[str]) -> graph.Topology:
+    return graph.Topology(nodes={n: node for n, node in topology.nodes.items() if n in names},
+                          links=[link for link in topology.links if link.source in names and link.target in names])
