@@ -291,7 +291,7 @@ def _v3_operation(document: _Document, operation: object, pointer: str) -> _Endp
         document.findings.error(pointer, f"an operation must be a map, not {shown(operation)}")
         return None
     action = operation.get("action")
-    role = V3_ROLES.get(action)
+    role = V3_ROLES.get(action) if isinstance(action, str) else None
     if role is None:
         document.findings.error(f"{pointer}/action", f"action must be send or receive, not {shown(action)}")
     key, channel = _v3_channel(document, operation, pointer)
@@ -332,7 +332,8 @@ _READERS: dict[str, Callable[[dict, _Document], list[_Endpoint]]] = {"2": _v2_en
 
 
 def _services(applications: list[_Application], findings: Findings) -> list[ImportedService]:
-    """One service a name: the first document describing it wins (a warning for the others)."""
+    """One service a name: a second document describing the same application is refused (which of
+    the two would hold its title, team and channels is not for the import to guess)."""
     kept: dict[str, ImportedService] = {}
     for application in applications:
         service = application.service
@@ -341,8 +342,8 @@ def _services(applications: list[_Application], findings: Findings) -> list[Impo
             findings.error(service.source_ref, f"{service.name} belongs to {first.team} in {first.source_ref}, "
                                                f"not to {service.team}")
         elif first is not service:
-            findings.warning(service.source_ref, f"{service.name} is described by {first.source_ref} too; "
-                                                 "the first title and description are kept")
+            findings.error(service.source_ref, f"{service.name} is described by {first.source_ref} already; "
+                                               "give each application one document")
     return list(kept.values())
 
 

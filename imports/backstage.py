@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from core.inputs import shown
+from core.inputs import pointer_token, shown
 
 from .catalog import (
     ASYNC_STYLES, LIFECYCLE_PRODUCTION, LIFECYCLES, MAX_DESCRIPTION, MAX_TITLE, STYLE_GRPC, STYLE_PUBSUB,
@@ -45,6 +45,7 @@ REFERENCE_KINDS = {
 API_STYLES = {"openapi": STYLE_REST, "graphql": STYLE_REST, "grpc": STYLE_GRPC, "asyncapi": STYLE_PUBSUB}
 IGNORED_NOTES = {KIND_RESOURCE: "; a dependsOn reference to one targets a placeholder"}
 REFERENCE_FORM = "[kind:][namespace/]name"
+ENVELOPE = ("apiVersion", "kind", "metadata", "spec", "relations", "status")  # what Backstage defines
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,8 @@ def backstage_parse(text: str, *, default_team: str | None) -> ImportResult:
         _read_entity(catalog, document, f"/{index}")
     if documents is not None and all(document is None for document in documents):
         findings.error("", "the catalog holds no entity")
+    elif documents is not None and not catalog.components and not findings.errors:
+        findings.error("", "the catalog describes no Component, so there is nothing to import")
     interactions = named_apart(_interactions(catalog), findings)
     services = [component.service for component in catalog.components.values()]
     return import_result(findings, services=services, interactions=interactions, teams=catalog.teams.values())
@@ -104,6 +107,10 @@ def _read_entity(catalog: _Catalog, document: object, base: str) -> None:
     if not isinstance(kind, str) or not kind.strip():
         catalog.findings.error(f"{base}/kind", f"kind is required and must be text, not {shown(kind)}")
         return
+    for key in document:
+        if key not in ENVELOPE:
+            catalog.findings.warning(f"{base}/{pointer_token(key)}", f"{shown(key)} is not a part of a Backstage "
+                                     f"entity ({', '.join(ENVELOPE)}); it is not read")
     _READERS.get(kind.strip().lower(), _ignore)(catalog, document, base)
 
 
@@ -177,6 +184,9 @@ def _default_team(catalog: _Catalog, pointer: str, why: str) -> str | None:
 def _lifecycle(catalog: _Catalog, spec: dict, base: str) -> str:
     """spec.lifecycle when Switchboard knows it; production otherwise (with a warning)."""
     value = spec.get("lifecycle")
+    if value is not None and not isinstance(value, str):
+        catalog.findings.error(f"{base}/spec/lifecycle", f"lifecycle must be text, not {shown(value)}")
+        return LIFECYCLE_PRODUCTION
     lifecycle = value.strip().lower() if isinstance(value, str) else value
     if lifecycle is None or lifecycle in LIFECYCLES:
         return lifecycle or LIFECYCLE_PRODUCTION
@@ -227,6 +237,9 @@ def _read_api(catalog: _Catalog, document: dict, base: str) -> None:
 def _api_style(catalog: _Catalog, spec: dict, base: str) -> str:
     """The style spec.type implies; undecided (with a warning) for any other type."""
     kind = spec.get("type")
+    if kind is not None and not isinstance(kind, str):
+        catalog.findings.error(f"{base}/spec/type", f"type must be text, not {shown(kind)}")
+        return STYLE_UNDECIDED
     style = API_STYLES.get(kind.strip().lower()) if isinstance(kind, str) else None
     if style is None:
         catalog.findings.warning(f"{base}/spec/type", f"API type {shown(kind)} implies no style (only "
@@ -318,7 +331,7 @@ def _dependency(catalog: _Catalog, component: _Component, ref: _Ref, called: set
     """An undecided interaction for a dependsOn reference; none when an API call covers the target."""
     source = component.service.name
     if ref.name == source:
-        catalog.findings.warning(ref.pointer, f"{source} depends on itself; skipped")
+        catalog.findings.error(ref.pointer, f"{source} depends on itself: a service cannot call itself")
         return None
     if ref.name in called:
         return None

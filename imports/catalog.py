@@ -51,7 +51,41 @@ MESSAGE = "message"
 NAME_RULE = "1-63 lower-case letters, digits or dashes, starting and ending with a letter or digit"
 
 _NOT_NAME = re.compile(r"[^a-z0-9]+")
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_EDGES = frozenset("-_.")  # separators a name may hold inside, never at an end
+_BASE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc, valid-type]
+    """The safe loader, refusing a key twice in one map (YAML says keys are unique; PyYAML would keep
+    the last one silently, so `metadata:` written twice would import the second)."""
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, yaml.MappingNode):  # its own keys; merged ones (<<) may be overridden
+            seen: set = set()
+            for key_node, _ in node.value:
+                key = (key_node.tag, key_node.value) if isinstance(key_node, yaml.ScalarNode) else None
+                if key is not None and key[0] != "tag:yaml.org,2002:merge" and key in seen:
+                    raise yaml.constructor.ConstructorError(None, None, f"the key {key_node.value!r} appears twice "
+                                                            "in one map", key_node.start_mark)
+                seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+
+
+class _Unreadable(ValueError):
+    """A JSON text that parses but cannot be taken as it is (a key twice in one object)."""
+
+
+def _unique_keys(pairs: list) -> dict:
+    """A JSON object, refusing a key that appears twice in it."""
+    found: dict = {}
+    for key, value in pairs:
+        if key in found:
+            raise _Unreadable(f"the key {shown(key)} appears twice in one object")
+        found[key] = value
+    return found
 
 
 @dataclass(frozen=True)
@@ -129,24 +163,55 @@ class Findings:
 
 
 def name_from(raw: object) -> str | None:
-    """A valid Switchboard name made of raw text (lower-cased, other characters -> dashes), or None."""
-    if not isinstance(raw, str):
-        return None
+    """A valid Switchboard name made of raw text (lower-cased, other characters -> dashes), or None.
+
+    Latin letters lose their accents (Café -> cafe); a character that only looks like one (Cyrillic
+    о, fullwidth １, small capital ᴏ), an invisible one (zero-width space, joiner, BOM, direction
+    marks) or a control character makes it None: folding them away would let "оrders" or
+    "or\u200bders" take the name of "orders". So does a separator at either end ("-orders", "orders.")."""
+    return None if not isinstance(raw, str) else _folded(raw)[0]
+
+
+def _folded(raw: str) -> tuple[str | None, str]:
+    """(name or None, why not: '' or the offending character described)."""
     name = raw.strip().lower()
     if NAME_RE.match(name):
-        return name
-    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return name, ""
+    odd = foreign_character(name)
+    if odd:
+        return None, f"contains {odd}, which is not a Latin letter, digit or punctuation"
+    plain = "".join(char for char in unicodedata.normalize("NFD", name) if not unicodedata.combining(char))
+    if plain[:1] in _EDGES or plain[-1:] in _EDGES:
+        return None, "a name may not start or end with - _ or ."
     name = _NOT_NAME.sub("-", plain).strip("-")
-    return name if NAME_RE.match(name) else None
+    return (name, "") if NAME_RE.match(name) else (None, "")
+
+
+def foreign_character(text: str) -> str:
+    """The first character of text that is neither printable ASCII nor a Latin letter with marks
+    (its code point and Unicode name), or ''."""
+    for char in unicodedata.normalize("NFD", text):
+        if (" " <= char <= "~") or unicodedata.combining(char):
+            continue
+        return f"{char!r} (U+{ord(char):04X} {unicodedata.name(char, 'UNNAMED')})"
+    return ""
+
+
+def control_character(text: str) -> str:
+    """The first control character of text but tab and line breaks, described, or ''."""
+    for index, char in enumerate(text):
+        if unicodedata.category(char) == "Cc" and char not in "\t\n\r":
+            return f"U+{ord(char):04X} at character {index + 1}"
+    return ""
 
 
 def name_at(raw: object, pointer: str, findings: Findings, *, what: str) -> str | None:
     """name_from, or an error at pointer saying why the value cannot be a name."""
-    name = name_from(raw)
+    name, why = _folded(raw) if isinstance(raw, str) else (None, "")
     if name is None and raw is None:
         findings.error(pointer, f"{what} is required")
     elif name is None:
-        findings.error(pointer, f"{what} {shown(raw)} cannot be made a Switchboard name ({NAME_RULE})")
+        findings.error(pointer, f"{what} {shown(raw)} cannot be made a Switchboard name ({why or NAME_RULE})")
     return name
 
 
@@ -193,12 +258,17 @@ def yaml_documents(text: object, findings: Findings, *, pointer: str = "", label
 
 def json_value(text: object, findings: Findings, *, pointer: str = "", label: str = "") -> object:
     """The value of a JSON text, or None after one error at pointer (JSON has no aliases to cap)."""
-    return _decoded(text, findings, "JSON", json.loads, pointer=pointer, label=label)
+    return _decoded(text, findings, "JSON", _json_load, pointer=pointer, label=label)
 
 
 def _yaml_load(text: str) -> list:
     """All documents of a YAML stream, with the safe loader."""
-    return list(yaml.load_all(text, Loader=_LOADER))
+    return list(yaml.load_all(text, Loader=_Loader))
+
+
+def _json_load(text: str) -> object:
+    """A JSON value, each object's keys unique."""
+    return json.loads(text, object_pairs_hook=_unique_keys)
 
 
 def _decoded(text: object, findings: Findings, syntax: str, load: Callable[[str], object], *,
@@ -207,12 +277,18 @@ def _decoded(text: object, findings: Findings, syntax: str, load: Callable[[str]
     if not isinstance(text, str):
         findings.error(pointer, f"{label}the input must be text, not {shown(text)}")
         return None
+    if "\x00" in text:
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        findings.error(pointer, f"{label}the input holds a NUL character (line {line}): it is not a text document")
+        return None
     try:
         return load(text)
-    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+    except (yaml.YAMLError, json.JSONDecodeError, _Unreadable) as exc:
         findings.error(pointer, f"{label}invalid {syntax}{_where(exc)}: {_problem(exc)}")
     except RecursionError:
         findings.error(pointer, f"{label}the {syntax} is nested too deeply")
+    except (ValueError, OverflowError) as exc:  # a number of 5,000 digits, a date such as 2024-02-30
+        findings.error(pointer, f"{label}invalid {syntax}: a value cannot be read ({str(exc).split(';')[0][:120]})")
     return None
 
 
@@ -228,6 +304,8 @@ def _problem(exc: Exception) -> str:
     """What a syntax error says went wrong, without YAML's multi-line excerpt."""
     if isinstance(exc, json.JSONDecodeError):
         return exc.msg
+    if isinstance(exc, _Unreadable):
+        return str(exc)
     return getattr(exc, "problem", None) or str(exc).splitlines()[0]
 
 
@@ -277,6 +355,11 @@ def text_at(holder: dict, key: str, pointer: str, findings: Findings, *, limit: 
         return ""
     if not isinstance(value, str):
         findings.error(f"{pointer}/{key}", f"{key} must be text, not {shown(value)}")
+        return ""
+    odd = control_character(value)
+    if odd:
+        findings.error(f"{pointer}/{key}", f"{key} holds a control character ({odd}); only text, tabs and "
+                                           "line breaks are allowed")
         return ""
     if len(value) > limit:
         findings.warning(f"{pointer}/{key}", f"{key} is cut to {limit} characters")

@@ -48,6 +48,18 @@ def catalog_parse(*, kind: str, documents: list[tuple[str, str]], team: str | No
     return asyncapi_parse(documents, default_team=team)
 
 
+def source_name(given: str | None, file_name: str) -> str:
+    """The name an import source is known by: ?source= (or the form's field), else the file's name;
+    at most 200 characters. A given name holding a control or invisible character is refused (422 at
+    "source"); a file's name is cleaned of them."""
+    if given:
+        if not given.isprintable():
+            raise Invalid([{"pointer": "source", "message": f"the source name {given[:60]!r} holds a control or "
+                            "invisible character; use plain text"}])
+        return given.strip()[:200] or "body"
+    return "".join(char for char in file_name if char.isprintable())[:200] or "body"
+
+
 def documents_joined(documents: list[tuple[str, str]]) -> str:
     return "\n---\n".join(text for _, text in documents)
 

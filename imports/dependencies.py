@@ -24,6 +24,7 @@ FORMAT_JAEGER = "jaeger"
 FORMAT_ZIPKIN = "zipkin"
 FORMATS = (FORMAT_JAEGER, FORMAT_ZIPKIN)
 MAX_EDGES = 100_000
+MAX_COUNT = 2 ** 63 - 1  # what the database keeps (a 64-bit integer), for one link and for a pair summed
 
 PARENT = "parent"
 CHILD = "child"
@@ -169,6 +170,8 @@ def _edges(links: list, base: str, findings: Findings) -> tuple[ObservedEdge, ..
     between = [edge for edge in edges if edge.parent != edge.child]
     if len(between) < len(edges):
         findings.warning(base, f"{len(edges) - len(between)} self-edges dropped (a service calling itself)")
+    if edges and not between:  # links were given, yet every one was a service calling itself
+        findings.error(base, "every link is a service calling itself: the export holds no call between services")
     return _summed(between, base, findings)
 
 
@@ -182,6 +185,9 @@ def _summed(edges: list[ObservedEdge], base: str, findings: Findings) -> tuple[O
             earlier, calls=earlier.calls + edge.calls, errors=earlier.errors + edge.errors)
     if len(merged) < len(edges):
         findings.warning(base, f"{len(edges) - len(merged)} links repeat a pair; their counts are summed")
+    for (parent, child), edge in merged.items():
+        if max(edge.calls, edge.errors) > MAX_COUNT:
+            findings.error(base, f"the links from {parent} to {child} count more than {MAX_COUNT:,} calls together")
     return tuple(merged[key] for key in sorted(merged))
 
 
@@ -204,8 +210,8 @@ def _whole_at(holder: dict, key: str, pointer: str, findings: Findings, *, defau
     value = holder.get(key)
     if value is None and default is not _REQUIRED:
         return default
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_COUNT:
         return value
-    problem = "is required" if value is None else f"must be a whole number >= 0, not {shown(value)}"
+    problem = "is required" if value is None else f"must be a whole number from 0 to {MAX_COUNT:,}, not {shown(value)}"
     findings.error(f"{pointer}/{key}", f"{key} {problem}")
     return None

@@ -15,7 +15,7 @@ from core.errors import Forbidden, Invalid
 from topology.authentication import ui_actor
 from topology.selectors import team_list
 
-from .catalog_services import catalog_import, catalog_parse, documents_joined
+from .catalog_services import catalog_import, catalog_parse, documents_joined, source_name
 from .choices import SourceKind
 from .dependencies import dependencies_parse
 from .jobs import import_job_request
@@ -127,10 +127,15 @@ def _uploads(request) -> tuple[list[tuple[str, str]], str]:
         return [], "Choose one or more files to import."
     if sum(upload.size for upload in files) > settings.REGISTRATION_MAX_BYTES:
         return [], f"The files are larger than the limit of {settings.REGISTRATION_MAX_BYTES} bytes together."
-    try:
-        return [(upload.name, upload.read().decode("utf-8")) for upload in files], ""
-    except UnicodeDecodeError:
-        return [], "Every file must be UTF-8 text."
+    documents = []
+    for upload in files:
+        raw = upload.read()
+        try:
+            documents.append((upload.name, raw.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            return [], (f"{upload.name} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at offset {exc.start}); "
+                        "save it as UTF-8.")
+    return documents, ""
 
 
 @login_required
@@ -141,7 +146,10 @@ def import_preview(request):
     documents, problem = _uploads(request)
     if kind not in SourceKind.values or problem:
         return _import_page(request, status=422, errors=[{"pointer": "file", "message": problem or "Choose a kind."}])
-    name = (request.POST.get("source") or documents[0][0])[:200]
+    try:
+        name = source_name(request.POST.get("source"), documents[0][0])
+    except Invalid as exc:
+        return _import_page(request, status=422, errors=exc.errors)
     preview = _catalog_apply(request, kind=kind, name=name, documents=documents, team=team, dry_run=True)
     if "errors" in preview:
         return _import_page(request, status=422, **preview)

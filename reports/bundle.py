@@ -22,7 +22,7 @@ MISMATCH_SECTIONS = 25  # mismatches explained one by one at most
 FINDING_NAMES = 6  # services named in a finding's row at most
 SAFE_NAME = re.compile(r"[^a-z0-9._-]+")
 PROBE_STATES = {"unknown": "not run yet"}
-CELL = str.maketrans({"|": "\\|", "<": "&lt;", ">": "&gt;"})
+CELL = str.maketrans({"\\": "\\\\", "|": "\\|", "<": "&lt;", ">": "&gt;"})
 
 
 def bundle_markdown(data: ReportData) -> str:
@@ -57,7 +57,8 @@ def bundle_zip(data: ReportData) -> bytes:
 
 
 def cell(value: object) -> str:
-    """Text that stays in its table cell: pipes escaped, no raw HTML, line breaks as <br>."""
+    """Text that stays in its table cell: backslashes and pipes escaped (a backslash before a pipe
+    would otherwise escape the escape and end the cell), no raw HTML, line breaks as <br>."""
     text = str(value).translate(CELL).replace("\r\n", "\n").replace("\r", "\n")
     return text.replace("\n", "<br>") or " "
 

@@ -5,8 +5,9 @@ deciders, kind, number, team, links to the superseded and superseding records' f
 interactions, the stored recommendation), then the MADR sections with the words. Whatever the text
 holds, `madr_parse(madr_render(record)) == record`:
 
-- one-line values (the title, option names, the outcome) escape `\\`, `"` and line breaks as `\\\\`,
-  `\\"`, `\\n` and `\\r` (Markdown shows `\\\\` and `\\"` as the character itself);
+- one-line values (the title, option names, the outcome) escape `\\`, `"`, `<` and line breaks as
+  `\\\\`, `\\"`, `\\<`, `\\n` and `\\r` (Markdown shows `\\\\`, `\\"` and `\\<` as the character itself,
+  so a title never opens an HTML tag);
 - free text (context, justification, option descriptions) is written as it is, except that a line
   that could be read as structure - a heading (`#`), an HTML block (`<`), a pro or con
   (`* Good, because `), a code fence the text leaves open - gets a backslash in front, and a line
@@ -42,7 +43,7 @@ MORE = "## More Information"
 CHOSEN, BECAUSE = 'Chosen option: "', ", because "
 SIDES = ("Good", "Bad")
 UNESCAPES = {"n": "\n", "r": "\r"}
-ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r"})
+ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "<": "\\<"})
 BREAK = re.compile(r"(\r\n|\r|\n)")
 CONTINUED = re.compile(r"(\r\n|\r|\n)  ")
 STRUCTURE = re.compile(r"^( {0,3})(\\*)(#|<|\* Good, because |\* Bad, because |```|~~~)")
@@ -139,7 +140,7 @@ def link_parse(file: object) -> RecordLink:
 
 
 def inline(text: str) -> str:
-    """A one-line value: backslash, double quote and line breaks escaped."""
+    """A one-line value: backslash, double quote, < and line breaks escaped."""
     return text.translate(ESCAPES)
 
 

@@ -6,12 +6,18 @@ message goes to a broker participant named after the broker and channel, which a
 pushes it to each consumer. Participants and nodes get generated ids and quoted labels, so any
 name (spaces, dashes, quotes, non-ASCII) comes out valid.
 """
+import re
 from dataclasses import dataclass
 
 from .graph import ASYNC, SYNC, SYNC_LABELS, TeamLinks, Topology, health_counts, link_count, links_counted
 
-# Characters that would end a statement, open an entity or start a comment, as Mermaid entity codes.
-ENTITIES = str.maketrans({"#": "#35;", ";": "#59;", "%": "#37;", '"': "#quot;"})
+# Characters that would end a statement, open an entity, start a comment or a directive (%%{init}%%),
+# open an HTML tag or an HTML entity (Mermaid draws labels as HTML), or start a Markdown string
+# (`...`), as Mermaid entity codes: the reader sees the character, Mermaid never acts on it.
+ENTITIES = str.maketrans({"#": "#35;", ";": "#59;", "%": "#37;", '"': "#quot;", "<": "#lt;", ">": "#gt;",
+                          "&": "#38;", "`": "#96;"})
+# Control characters and lone surrogates: no diagram text needs them, and some end a line for Mermaid.
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 # Merged links a folded flowchart draws at most, strongest first (as the drawing's GROUP_EDGE_BUDGET):
 # thousands of team-to-team lines say nothing.
 FOLDED_LINKS_DRAWN = 120
@@ -32,8 +38,8 @@ class Step:
 
 
 def text(value: str) -> str:
-    """Message or label text that cannot end the statement or open an entity."""
-    return " ".join(str(value).split()).translate(ENTITIES) or " "
+    """Message or label text that cannot end the statement, open an entity, a tag or a directive."""
+    return " ".join(UNPRINTABLE.sub(" ", str(value)).split()).translate(ENTITIES) or " "
 
 
 class _Participants:

@@ -6,6 +6,7 @@ agreement with the recommendation and nodes filled by live health. Above a size,
 one node each (expanded on request) so that a thousand services stay readable.
 """
 import heapq
+import re
 from dataclasses import dataclass, field, replace
 
 from .graph import (SYNC_LABELS, Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count,
@@ -19,6 +20,8 @@ HEALTH_FILL = {"up": "#e3f4e8", "degraded": "#fff1cc", "down": "#fbdcdc", "": "#
 EDGE_COLOUR = {"error": "#c62828", "warning": "#e07b00", "info": "#5472a8", "ok": "#5b8a72",
                "deliberate": "#7b4fb3", "": "#8a94a6"}
 FOCUS_FILL, BLAST_FILL, DELAYED_FILL, CHAIN_PEN = "#dbe7ff", "#fbdcdc", "#fff1cc", "#1f5fd1"
+_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
+_UNPRINTABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
 
 @dataclass(frozen=True)
@@ -208,9 +211,14 @@ def _strongest(groups: dict, place=None) -> list[tuple[tuple[str, str, str], Tea
 
 
 def quote(text: str) -> str:
-    """A DOT string literal (most texts have nothing to escape: that is checked first, as it is faster)."""
+    """A DOT string literal (most texts have nothing to escape: that is checked first, as it is faster).
+
+    Backslashes are doubled (so Graphviz's own escapes such as \\N or \\G and a closing \\" cannot
+    be formed), quotes escaped, every line break written as \\n, and control characters and lone
+    surrogates dropped (a NUL would end the text for Graphviz, a surrogate cannot be written)."""
     text = str(text)
-    if "\\" in text or '"' in text or "\n" in text:
+    if "\\" in text or '"' in text or "\n" in text or not text.isprintable():
+        text = _UNPRINTABLE.sub("", _BREAKS.sub("\n", text))
         text = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
     return f'"{text}"'
 

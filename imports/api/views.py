@@ -11,7 +11,7 @@ from core.errors import Invalid
 from topology.api.views import PayloadTooLarge, query_flag, read_body
 from topology.authentication import api_actor
 
-from ..catalog_services import catalog_import, catalog_parse, documents_joined
+from ..catalog_services import catalog_import, catalog_parse, documents_joined, source_name
 from ..dependencies import dependencies_parse
 from ..jobs import import_job_request, job_dict
 from ..models import ImportJob
@@ -30,13 +30,17 @@ def upload_text(request, *, limit: int) -> str:
             raise exceptions.ValidationError({"file": "send the document as the multipart field 'file'"})
         if upload.size > limit:
             raise PayloadTooLarge(f"the file is {upload.size} bytes; the limit is {limit} bytes")
-        raw = upload.read()
-    else:
-        raw = read_body(request, limit=limit)
+        return utf8_text(upload.read(), pointer="file", what=f"the file {upload.name!r}")
+    return utf8_text(read_body(request, limit=limit), pointer="", what="the body")
+
+
+def utf8_text(raw: bytes, *, pointer: str, what: str) -> str:
+    """The bytes as UTF-8 text, or a 422 at pointer naming the first byte that is not."""
     try:
         return raw.decode("utf-8")
-    except UnicodeDecodeError:
-        raise exceptions.ValidationError({"file": "the document must be UTF-8 text"}) from None
+    except UnicodeDecodeError as exc:
+        raise Invalid([{"pointer": pointer, "message": f"{what} is not UTF-8 text (byte 0x{raw[exc.start]:02x} at "
+                        f"offset {exc.start}); save it as UTF-8"}]) from None
 
 
 class DependenciesImportView(APIView):
@@ -65,10 +69,8 @@ def upload_texts(request, *, limit: int) -> list[tuple[str, str]]:
         raise exceptions.ValidationError({"file": "send each document as a multipart field 'file'"})
     if sum(upload.size for upload in files) > limit:
         raise PayloadTooLarge(f"the files are larger than the limit of {limit} bytes together")
-    try:
-        return [(upload.name, upload.read().decode("utf-8")) for upload in files]
-    except UnicodeDecodeError:
-        raise exceptions.ValidationError({"file": "every document must be UTF-8 text"}) from None
+    return [(upload.name, utf8_text(upload.read(), pointer="file", what=f"the file {upload.name!r}"))
+            for upload in files]
 
 
 CATALOG_PARAMETERS = [OpenApiParameter("team", str, description="The team of what the documents do not give one"),
@@ -92,14 +94,17 @@ class CatalogImportView(APIView):
     def post(self, request):
         documents = upload_texts(request, limit=settings.REGISTRATION_MAX_BYTES)
         team = request.query_params.get("team") or None
-        name = request.query_params.get("source") or documents[0][0]
+        name = source_name(request.query_params.get("source"), documents[0][0])
         dry_run = query_flag(request, "dry_run")
         if not dry_run and sum(len(text) for _, text in documents) > settings.IMPORT_INLINE_MAX_BYTES:
-            job = import_job_request(actor=api_actor(request), kind=self.kind, name=name[:200], team=team,
+            found = catalog_parse(kind=self.kind, documents=documents, team=team)
+            if found.errors:  # refused now, with its pointers, rather than queued to fail later
+                raise Invalid(list(found.errors))
+            job = import_job_request(actor=api_actor(request), kind=self.kind, name=name, team=team,
                                      documents=documents)
             return Response({"job": job_dict(job), "url": request.build_absolute_uri(
                 reverse("imports-api:import-job", args=[job.pk]))}, status=status.HTTP_202_ACCEPTED)
-        report = catalog_import(actor=api_actor(request), kind=self.kind, name=name[:200],
+        report = catalog_import(actor=api_actor(request), kind=self.kind, name=name,
                                 content=documents_joined(documents),
                                 result=catalog_parse(kind=self.kind, documents=documents, team=team),
                                 dry_run=dry_run)
