@@ -549,6 +549,7 @@ def mismatch_of(declared: str, result: dict, reasons: list[dict]) -> dict | None
             return None
         confidence = result["confidence"]
         because = f"{against[0]['text']} ({against[0]['cites']})"
+        named = " or ".join(leaders)  # in a tie, every tied option
         if pattern == "hybrid":
             if family == "sync":
                 return {"severity": "info", "reason": f"Declared {declared}; the others should also get an event "
@@ -558,11 +559,11 @@ def mismatch_of(declared: str, result: dict, reasons: list[dict]) -> dict | None
         if family != result["style"]:
             label = {"sync": "a synchronous call", "async": "asynchronous messaging"}[result["style"]]
             return {"severity": severity_of(confidence),
-                    "reason": f"Declared {declared}, but the criteria point to {label} ({pattern}, confidence "
+                    "reason": f"Declared {declared}, but the criteria point to {label} ({named}, confidence "
                               f"{confidence:.2f}). {because}"}
         if family == "async":
             return {"severity": "warning" if confidence >= ERROR_AT else "info",
-                    "reason": f"Declared {declared}, but {pattern} fits better. {because}"}
+                    "reason": f"Declared {declared}, but {named} fits better. {because}"}
     protocol = result.get("protocol")
     if family == "sync" and protocol and declared != protocol:
         if declared in ((ties.get("protocol") or {}).get("options") or ()):
