@@ -23,7 +23,8 @@ def plan_evaluate(*, changes: list[Change]) -> dict:
     better, worse = findings_compared(found_before, found_after)
     affected = {name for change in changes for name in (change.source, *current[change.key]["targets"])}
     blast_better, blast_worse, radii = blast_compared(before, after, affected)
-    evaluated = [_evaluated(change, current[change.key]) for change in changes]
+    assessment = registered.assessor.begin()  # the current ruleset, read once
+    evaluated = [_evaluated(change, current[change.key], assessment) for change in changes]
     mismatch_better, mismatch_worse = _mismatches_compared(evaluated)
     mismatches = _mismatches_now()
     return {
@@ -57,11 +58,11 @@ def _findings(topology: graph.Topology) -> list[graph.Finding]:
     return graph.findings(topology, more=more)
 
 
-def _evaluated(change: Change, current: dict) -> dict:
+def _evaluated(change: Change, current: dict, assessment) -> dict:
     row, targets = current["row"], current["targets"]
     criteria = {key: value for key, value in {**row.criteria, **change.criteria}.items() if value is not None}
     style = row.style if change.remove else (change.style or row.style)
-    result = registered.assessor.begin().assess(source=row.source.name, targets=tuple(targets), criteria=criteria,
+    result = assessment.assess(source=row.source.name, targets=tuple(targets), criteria=criteria,
                                                 declared_style=style)
     columns = registered.assessor.columns(result) if result else {}
     return {

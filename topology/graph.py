@@ -183,10 +183,14 @@ class Finding:
 
 
 def sync_graph(topology: Topology) -> nx.DiGraph:
-    """The sync calls as a graph, built in sorted order so that every traversal is repeatable."""
-    graph = nx.DiGraph()
-    graph.add_nodes_from(sorted(topology.nodes))
-    graph.add_edges_from(sorted({(link.source, link.target) for link in topology.links if link.sync}))
+    """The sync calls as a graph, built in sorted order so that every traversal is repeatable; built
+    once per topology (a topology is not changed once made) and shared, so callers only read it."""
+    graph = topology.__dict__.get("_sync_graph")
+    if graph is None:
+        graph = nx.DiGraph()
+        graph.add_nodes_from(sorted(topology.nodes))
+        graph.add_edges_from(sorted({(link.source, link.target) for link in topology.links if link.sync}))
+        topology.__dict__["_sync_graph"] = graph
     return graph
 
 
