@@ -80,9 +80,10 @@ def _drafted(actor: Actor, plan: Plan, item: dict, evaluation: dict, *, others: 
     interaction = Interaction.objects.select_related("source__team").get(source__name=source, name=name)
     after = item["after"]
     outcome = "remove the interaction" if after is None else f"make it {after['style']}"
+    becomes = "removed" if after is None else after["style"]
     steps = "\n".join(f"{step['order']}. {step['step']} ({step['cites']})" for step in item["steps"])
     return decision_create(
-        actor=actor, title=f"{plan.title}: {item['interaction']} → {outcome.split(' ', 1)[1]}"[:200],
+        actor=actor, title=f"{plan.title}: {item['interaction']} → {becomes}"[:200],
         kind=DecisionKind.GENERAL, interactions=[interaction], team=interaction.source.team,
         context=(f"Part of change plan {plan.name} ({plan.title})"
                  + (f", with {', '.join(others)}" if others else "") + "."),

@@ -4,4 +4,5 @@ from . import views
 
 urlpatterns = [
     path("plans/", views.plan_page, name="plan"),
+    path("plans/accept/", views.plan_accept_page, name="plan-accept"),
 ]
