@@ -539,3 +539,15 @@ def test_it_handles_deep_nesting_in_every_parser(text):
         assert dependencies_parse(text).errors
         assert backstage_parse(text, default_team="commerce").errors
         assert asyncapi_parse([("deep.yaml", text)], default_team="commerce").errors
+
+
+@pytest.mark.parametrize("kind", ENDPOINTS)
+@pytest.mark.parametrize("content_type", ["multipart/form-data; boundary=nothing", "multipart/form-data",
+                                          "application/x-www-form-urlencoded"])
+def test_it_rejects_a_broken_form_body(kind, content_type, signed_in):
+    api, _ = signed_in
+    before = row_counts()
+    with deadline():
+        response = api.post(ENDPOINTS[kind] + "?team=commerce", b"--x\r\n\x00\xff garbage", content_type=content_type)
+    assert 400 <= response.status_code < 500, response.content[:500]
+    assert row_counts() == before
