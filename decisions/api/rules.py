@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import JSON, detail, field_errors
+from core.inputs import NAME_RE
 from topology import validation as v
 from topology.authentication import api_actor
 from topology.choices import Style
@@ -33,8 +34,8 @@ class TextField(serializers.CharField):
 
 
 @extend_schema_field({"oneOf": [{"type": "integer", "minimum": 1, "maximum": v.MAX_TARGETS},
-                               {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1,
-                               "maxItems": v.MAX_TARGETS}]})
+                               {"type": "array", "items": {"type": "string", "pattern": NAME_RE.pattern},
+                                "minItems": 1, "maxItems": v.MAX_TARGETS, "uniqueItems": True}]})
 class TargetsField(serializers.JSONField):
     """How many services an interaction reaches, or their names (validate_targets checks which)."""
 
