@@ -8,6 +8,8 @@ Every refusal is JSON (whatever Accept said, core.renderers), in one of three sh
 - an object of parameter or field names to messages: DRF's ValidationError (400). A 400 from a body
   that cannot be read is a Detail.
 """
+from django.http import JsonResponse
+from django.views.defaults import page_not_found
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import serializers
@@ -17,6 +19,14 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from .errors import Refused
 
 JSON = "application/json"
+
+
+def not_found(request, exception):
+    """handler404: a path under /api/ that no route matches is answered in JSON like the API's other
+    404s ({"detail"}), not with the HTML page (e.g. /api/v1/services/%C2%84/, outside the route's pattern)."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found."}, status=404)
+    return page_not_found(request, exception)
 
 
 def exception_handler(exc, context):

@@ -203,3 +203,25 @@ def test_evaluate_refuses_targets_that_are_not_names_with_a_400_not_a_500(admin,
     answer = admin.post("/api/v1/recommendations/evaluate/", {"targets": targets}, format="json")
     assert answer.status_code == 400 and "targets" in answer.json()
     fits(schema, answer, "/api/v1/recommendations/evaluate/", "post")
+
+
+# --- A path under /api/ that no route matches is a JSON 404 ------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/api/v1/services/%C2%84/", "/api/v1/decisions/x/", "/api/v1/nothing-here/"])
+def test_an_unrouted_api_path_is_a_json_404(admin, path):
+    answer = admin.get(path)
+    assert answer.status_code == 404 and answer["Content-Type"] == "application/json"
+    assert answer.json() == {"detail": "Not found."}
+
+
+def test_an_unrouted_page_is_still_the_html_404(admin):
+    answer = admin.get("/no-such-page/")
+    assert answer.status_code == 404 and answer["Content-Type"].startswith("text/html")
+
+
+def test_evaluate_documents_target_names_as_unique_service_names(admin, schema):
+    body = schema["paths"]["/api/v1/recommendations/evaluate/"]["post"]["requestBody"]["content"]["application/json"]
+    names = schema["components"]["schemas"][body["schema"]["$ref"].split("/")[-1]]["properties"]["targets"]["oneOf"][1]
+    assert names["uniqueItems"] is True and names["items"]["pattern"].startswith("^[a-z0-9]")
+    answer = admin.post("/api/v1/recommendations/evaluate/", {"targets": ["orders", "orders"]}, format="json")
+    assert answer.status_code == 400

@@ -67,3 +67,6 @@ def _allow_inline_styles(patterns) -> set[str]:
 if _allow_inline_styles(urlpatterns) != INLINE_STYLE_PAGES:
     raise ImproperlyConfigured(f"INLINE_STYLE_PAGES names pages that do not exist: "
                                f"{sorted(INLINE_STYLE_PAGES - _allow_inline_styles(urlpatterns))}")
+
+# A path under /api/ that no route matches gets a JSON 404 like the API's own (with DEBUG off).
+handler404 = "core.api.not_found"
