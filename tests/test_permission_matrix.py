@@ -130,6 +130,7 @@ WHY_REPORT = "everyone who reads the registry may ask for a report of it (reads 
 WHY_OBSERVED = "observations are about the whole system: anyone who maintains a team, or its token"
 WHY_NOTIFY = "the team's channels, windows and mutes: its maintainers, its tokens and staff; others do not see them (404)"
 WHY_NOTIFY_PAGE = "the team's channels, windows and mutes: its maintainers and staff; other teams do not see them (404)"
+WHY_PLAN = "maintainers of a team whose interactions the plan changes, its tokens and staff save and remove it"
 WHY_FORM_TEAM = "; a maintainer of another team gets the form back (200) with the team refused"
 
 OPERATIONS: tuple[Op, ...] = (
@@ -209,6 +210,15 @@ OPERATIONS: tuple[Op, ...] = (
        "a plan is a what-if over the whole registry and stores nothing: everyone signed in",
        {"interaction_0": "checkout/pay", "style_0": "queue", "channel_0": "payments.requests",
         "broker_0": "rabbitmq"}, fmt="form", kind="read"),
+    Op(API, "POST", f"{V1}/plans/", "plans", OWNER, WHY_PLAN,
+       {"name": "pay-by-queue-2", "title": "Queue the payments", "changes": [
+           {"interaction": "checkout/pay", "style": "queue", "channel": "payments.requests", "broker": "rabbitmq"}]}),
+    Op(API, "DELETE", f"{V1}/plans/{{plan}}/", "plans", OWNER, WHY_PLAN),
+    Op(API, "POST", f"{V1}/plans/{{plan}}/accept/", "plans", OWNER,
+       "accepting drafts decision records of the changed interactions: whoever may write those decisions", {}),
+    Op(UI, "POST", "/plans/accept/", "plans", PAGE_OWNER, WHY_PLAN + "; pages take no tokens",
+       {"interaction_0": "checkout/pay", "style_0": "queue", "channel_0": "payments.requests",
+        "broker_0": "rabbitmq", "name": "pay-by-queue-3", "title": "Queue the payments"}, fmt="form"),
     # --- rules -----------------------------------------------------------------------------------------
     Op(API, "POST", f"{V1}/rules/", "rules", STAFF, WHY_STAFF, RULE),
     Op(API, "PUT", f"{V1}/rules/{{rule}}/", "rules", STAFF, WHY_STAFF, {**RULE, "slug": "calls-stay", "title": "Put"}),
@@ -334,7 +344,7 @@ EXEMPT_PREFIXES = {
 
 DUMMY = {"service": "x", "interaction": "y", "probe": "z", "probe_id": "1", "flow": "f", "number": "1",
          "rule": "r", "team": "t", "member": "m", "token_id": "1", "channel": "1", "delivery": "1", "window": "1",
-         "mute": "1", "report": "1", "job": "1"}
+         "mute": "1", "report": "1", "job": "1", "plan": "p"}
 
 
 def path_filled(template: str, values: dict) -> str:
@@ -365,6 +375,7 @@ def world_build() -> dict:
     from decisions.services import decision_create
     from notifications import events as outbox
     from notifications import services as notify
+    from plans.services import plan_save
     from notifications.models import Delivery
     from probes.models import Probe
     from tests.factories import register, service_doc
@@ -412,6 +423,8 @@ def world_build() -> dict:
     window = notify.window_create(actor=cli, starts_at=now + timedelta(days=1), ends_at=now + timedelta(days=2),
                                   services=["checkout"], reason="planned")
     mute = notify.probe_mute_set(actor=cli, probe=ping, until=None, reason="flaky")
+    plan = plan_save(actor=cli, name="pay-by-queue", title="Queue the payments", body={"changes": [
+        {"interaction": "checkout/pay", "style": "queue", "channel": "payments.requests", "broker": "rabbitmq"}]})
     return {
         "users": {key: user.pk for key, user in users.items()}, "tokens": tokens,
         "commerce_id": commerce.pk, "checkout_id": pay.source_id, "health_id": health.pk,
@@ -419,7 +432,7 @@ def world_build() -> dict:
                   "flow": flow.slug, "number": str(decision.number), "rule": "calls-stay", "team": "commerce",
                   "member": "mike", "token_id": str(spare.pk), "channel": str(channel.pk),
                   "delivery": str(delivery.pk), "window": str(window.pk), "mute": str(mute.pk),
-                  "report": "1", "job": "1"},
+                  "report": "1", "job": "1", "plan": plan.name},
     }
 
 
