@@ -225,3 +225,13 @@ def test_evaluate_documents_target_names_as_unique_service_names(admin, schema):
     assert names["uniqueItems"] is True and names["items"]["pattern"].startswith("^[a-z0-9]")
     answer = admin.post("/api/v1/recommendations/evaluate/", {"targets": ["orders", "orders"]}, format="json")
     assert answer.status_code == 400
+
+
+def test_evaluate_documents_the_criteria_it_takes(admin, schema):
+    body = schema["paths"]["/api/v1/recommendations/evaluate/"]["post"]["requestBody"]["content"]["application/json"]
+    criteria = schema["components"]["schemas"][body["schema"]["$ref"].split("/")[-1]]["properties"]["criteria"]
+    assert criteria["additionalProperties"] is False and "can_defer" in criteria["properties"]
+    assert criteria["properties"]["can_defer"] == {**criteria["properties"]["can_defer"], "type": "boolean",
+                                                    "nullable": True}
+    answer = admin.post("/api/v1/recommendations/evaluate/", {"criteria": {"unknown": 1}}, format="json")
+    assert answer.status_code == 400

@@ -40,8 +40,36 @@ class TargetsField(serializers.JSONField):
     """How many services an interaction reaches, or their names (validate_targets checks which)."""
 
 
+def _openapi_30(schema: dict) -> dict:
+    """A criterion's JSON Schema (draft 2020-12: "type": [t, "null"], null in enum) as OpenAPI 3.0 says it."""
+    out = {key: value for key, value in schema.items() if key not in ("title", "type") and value is not None}
+    kinds = schema.get("type")
+    if isinstance(kinds, list):
+        out["type"] = next(kind for kind in kinds if kind != "null")
+        out["nullable"] = "null" in kinds
+    elif kinds is not None:
+        out["type"] = kinds
+    if "enum" in schema:
+        out.setdefault("type", "string")
+        out["nullable"] = None in schema["enum"]
+    return out
+
+
+def _criteria_schema() -> dict:
+    from topology.manifest_schema import criteria_schema
+
+    schema = criteria_schema()
+    return {"type": "object", "description": schema.get("description", ""), "additionalProperties": False,
+            "properties": {key: _openapi_30(value) for key, value in schema["properties"].items()}}
+
+
+@extend_schema_field(_criteria_schema())
+class CriteriaField(serializers.DictField):
+    """The criteria, as a manifest's interaction has them (unknown keys refused)."""
+
+
 class EvaluateSerializer(serializers.Serializer):
-    criteria = serializers.DictField(required=False, default=dict)
+    criteria = CriteriaField(required=False, default=dict)
     targets = TargetsField(required=False, default=1,
                                     help_text="How many services it reaches, or their names.")
     declared_style = serializers.ChoiceField(choices=Style.choices, required=False, allow_blank=True, default="")
