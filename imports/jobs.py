@@ -13,8 +13,8 @@ from kombu.exceptions import OperationalError
 
 from core.actors import Actor, actor_for_cli
 from core.choices import JobStatus
-from core.errors import Forbidden, Refused
-from topology.models import ApiToken
+from core.errors import Forbidden, Invalid, Refused
+from topology.models import ApiToken, Service, Team
 from topology.selectors import actor_for_token, actor_for_user
 
 from .catalog_services import catalog_import, catalog_parse, documents_joined
@@ -28,12 +28,33 @@ NO_BROKER = "The task broker did not answer ({error}), so nothing was queued; ch
 
 def import_job_request(*, actor: Actor, kind: str, name: str, team: str | None,
                        documents: list[tuple[str, str]]) -> ImportJob:
-    """A queued import job; its task is sent once the row is committed."""
+    """A queued import job; its task is sent once the row is committed. Refused at once (nothing
+    queued) when the documents name services of a team the actor may not write, or services that
+    exist under another team, as the import itself would be."""
+    job_permission_check(actor=actor, found=catalog_parse(kind=kind, documents=documents, team=team))
     with transaction.atomic():
         job = ImportJob.objects.create(kind=kind, name=name, team=team or "", documents=[list(d) for d in documents],
                                        actor=_stored(actor), step="Waiting for a worker")
         transaction.on_commit(lambda: _queue(job.pk))
     return job
+
+
+def job_permission_check(*, actor: Actor, found) -> None:
+    """What registration would refuse for these documents' services, checked before queueing."""
+    wanted = {service.name: service.team for service in found.services}
+    teams = dict(Team.objects.filter(slug__in=set(wanted.values())).values_list("slug", "pk"))
+    unknown = sorted(set(wanted.values()) - set(teams))
+    if unknown:
+        raise Invalid([{"pointer": "team", "message": f"no team {slug!r}: create it first, or name the team "
+                        "with ?team=" } for slug in unknown])
+    if actor.is_staff:
+        return
+    owners = dict(Service.objects.filter(name__in=wanted, team__isnull=False).values_list("name", "team_id"))
+    refused = sorted(name for name, slug in wanted.items()
+                     if not actor.can_write_team(teams.get(slug)) or not actor.can_write_team(owners.get(name, teams.get(slug))))
+    if refused:
+        shown = ", ".join(refused[:10]) + (f" and {len(refused) - 10} more" if len(refused) > 10 else "")
+        raise Forbidden(f"{actor.label} may not write {shown}: they belong to teams it does not maintain")
 
 
 def _stored(actor: Actor) -> dict:

@@ -176,7 +176,12 @@ def import_confirm(request):
         messages.error(request, "That preview has expired; upload the files again.")
         return redirect("import-page")
     if sum(len(text) for _, text in stashed["documents"]) > settings.IMPORT_INLINE_MAX_BYTES:
-        job = import_job_request(actor=ui_actor(request), **stashed)
+        try:
+            job = import_job_request(actor=ui_actor(request), **stashed)
+        except Forbidden as exc:
+            raise PermissionDenied(str(exc)) from None
+        except Invalid as exc:
+            return _import_page(request, status=422, errors=exc.errors)
         return redirect(f"{reverse('import-page')}?job={job.pk}")
     applied = _catalog_apply(request, dry_run=False, **stashed)
     if "errors" in applied:

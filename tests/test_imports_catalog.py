@@ -198,8 +198,11 @@ def test_it_fails_a_job_whose_token_was_revoked_meanwhile(staff_api, settings, m
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
     monkeypatch.setattr(current_app.tasks[jobs.RUN_TASK], "apply_async", lambda *args, **kwargs: None)
+    commerce_only = ("apiVersion: backstage.io/v1alpha1\nkind: Component\nmetadata: {name: basket, "
+                     "description: Holds what a shopper is about to buy}\n"
+                     "spec: {type: service, lifecycle: production, owner: commerce}\n")
     with django_capture_on_commit_callbacks(execute=True):
-        job = post_catalog(client).json()["job"]
+        job = post_catalog(client, commerce_only).json()["job"]
     token_revoke(actor=actor_for_cli(), token=token)
     jobs.import_job_run(job_id=job["id"])
     failed = staff_api.get(f"/api/v1/imports/jobs/{job['id']}/").json()
@@ -224,3 +227,18 @@ def test_it_follows_a_large_import_on_the_page(staff_api, client, settings, monk
     jobs.import_job_run(job_id=job_id)
     progress = client.get(f"/imports/jobs/{job_id}/progress/").content.decode()
     assert "done" in progress and "Created 5" in progress
+
+
+
+def test_it_refuses_a_large_import_of_another_teams_services_before_queueing_it(staff_api, settings):
+    """A job is refused when asked (403, nothing queued), as the import itself would be."""
+    from imports.models import ImportJob
+    from topology.services import token_create
+
+    settings.IMPORT_INLINE_MAX_BYTES = 100
+    raw = token_create(actor=actor_for_cli(), team=Team.objects.get(slug="commerce"), name="ci")[1]
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response = post_catalog(client)  # the catalog names identity's services too
+    assert response.status_code == 403 and "may not write" in response.json()["detail"]
+    assert not ImportJob.objects.exists()

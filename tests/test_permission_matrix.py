@@ -239,10 +239,7 @@ OPERATIONS: tuple[Op, ...] = (
        WHY_OWNER + " (what the documents name)", BACKSTAGE, fmt="yaml", query="team=commerce&source=basket.yaml"),
     Op(API, "POST", f"{V1}/imports/backstage/", "imports", OWNER,
        WHY_OWNER + " (a large import is a job; it must be refused when asked, not when a worker runs it)",
-       BACKSTAGE, fmt="yaml", variant="job", query="team=commerce&source=basket.yaml", settings={"IMPORT_INLINE_MAX_BYTES": 10},
-       xfail={actor: "imports/jobs.py import_job_request checks no permission: any signed-in actor queues a "
-                     "job (202) that the worker refuses later" for actor in ("other-maintainer", "viewer",
-                                                                             "other-token")}),
+       BACKSTAGE, fmt="yaml", variant="job", query="team=commerce&source=basket.yaml", settings={"IMPORT_INLINE_MAX_BYTES": 10}),
     Op(API, "POST", f"{V1}/imports/asyncapi/", "imports", OWNER,
        WHY_OWNER + " (what the documents name)", ASYNCAPI, fmt="yaml",
        query="team=commerce&source=basket-events.yaml"),
@@ -261,9 +258,7 @@ OPERATIONS: tuple[Op, ...] = (
        fmt="form", variant="job", settings={"IMPORT_INLINE_MAX_BYTES": 10},
        before=lambda w: _stash("catalog", {"kind": "backstage", "team": "commerce", "name": "basket.yaml",
                                            "documents": [("basket.yaml", BACKSTAGE)]}),
-       refusals=REFUSED | {422},
-       xfail={actor: "imports/jobs.py import_job_request checks no permission: the confirmation queues a job "
-                     "that the worker refuses later" for actor in ("other-maintainer", "viewer")}),
+       refusals=REFUSED | {422}),
     Op(UI, "POST", "/drift/preview/", "imports", PAGE_ANY_MAINTAINER, WHY_OBSERVED + " (a preview stores nothing)",
        lambda w: {"file": _upload("deps.json", DEPENDENCIES)}, fmt="multipart", kind="read"),
     Op(UI, "POST", "/drift/confirm/", "imports", PAGE_ANY_MAINTAINER, WHY_OBSERVED, fmt="form",
