@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
 from jsonschema.validators import extend
 
 from core.inputs import NAME_RE, pointer_token, shown
@@ -210,10 +211,8 @@ def _pattern(validator, pattern, instance, schema):
 
 
 def _error(keyword, value, instance):
-    from jsonschema.exceptions import ValidationError
-
-    return ValidationError(f"{instance!r} does not match {value!r}" if keyword == "pattern" else keyword,
-                           validator=keyword, validator_value=value, instance=instance)
+    return ValidationError(f"{shown(instance)} does not match {value!r}", validator=keyword, validator_value=value,
+                           instance=instance)
 
 
 def _bounded(keyword: str, limit: str):
@@ -373,12 +372,8 @@ def _message(schema: dict, keyword: str, value, instance, subject: str) -> str:
         return "; ".join(f"{needed} is required when {key} is given" for key, needed in pairs)
     if keyword in ("anyOf", "oneOf"):
         return f"{subject} {shown(instance)} is not valid here"
-    return f"{subject}: {error_text(keyword)}"
+    return f"{subject} does not satisfy {keyword}"
 
 
 def _number(value: float) -> str:
     return f"{int(value):,}" if float(value).is_integer() else f"{value:g}"
-
-
-def error_text(keyword: str) -> str:
-    return f"does not satisfy {keyword}"
