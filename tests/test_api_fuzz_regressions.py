@@ -235,3 +235,15 @@ def test_evaluate_documents_the_criteria_it_takes(admin, schema):
                                                     "nullable": True}
     answer = admin.post("/api/v1/recommendations/evaluate/", {"criteria": {"unknown": 1}}, format="json")
     assert answer.status_code == 400
+
+
+# --- Accepting a plan twice ------------------------------------------------------------------------------------
+
+def test_accepting_a_plan_twice_is_a_documented_409(admin, schema):
+    plan = {"name": "decouple", "title": "Decouple", "changes": [
+        {"interaction": "storefront-web/place-order", "style": "pubsub", "channel": "orders.placed", "broker": "kafka"}]}
+    assert admin.post("/api/v1/plans/", plan, format="json").status_code == 201
+    assert admin.post("/api/v1/plans/decouple/accept/").status_code == 201
+    answer = admin.post("/api/v1/plans/decouple/accept/")
+    assert answer.status_code == 409
+    fits(schema, answer, "/api/v1/plans/{name}/accept/", "post")

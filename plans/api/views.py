@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.api import refusal
+from core.api import JSON, detail, refusal
 from core.errors import Invalid
 
 from topology.authentication import api_actor
@@ -64,7 +64,8 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
         """The plan against the registry of now: {plan, applies, stale: [...], evaluation}."""
         return Response(plan_stored_evaluate(plan=self.get_object()))
 
-    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT,
+                                            (409, JSON): detail("The plan was accepted already, or no longer applies.")})
     @action(detail=True, methods=["post"])
     def accept(self, request, name=None):
         """Draft one proposed decision record per changed interaction, linked through the plan."""
