@@ -13,7 +13,6 @@ Prints, in one run on a throwaway database (SQLite in a temporary folder, or DAT
     .venv/bin/python bench/notifications.py [--services 1000] [--deliveries 500] [--repeat 3]
 """
 import argparse
-import importlib.util
 import statistics
 import sys
 import tempfile
@@ -24,17 +23,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from generated import populate  # noqa: E402
 from ingest import setup  # noqa: E402
-
-
-def populate(services: int, interactions: int) -> None:
-    """bench/topology.py's generated system (loaded by path: `topology` is the app's name)."""
-    spec = importlib.util.spec_from_file_location("bench_topology", Path(__file__).resolve().parent / "topology.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.populate(services, interactions)
-
-T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 
 def median_range(values: list[float]) -> str:

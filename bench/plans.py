@@ -6,7 +6,6 @@ of each affected service, and each changed interaction evaluated again. Goal: <=
     .venv/bin/python bench/plans.py [--services 1000] [--changes 20] [--repeat 3]
 """
 import argparse
-import importlib.util
 import statistics
 import sys
 import tempfile
@@ -15,14 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from generated import populate  # noqa: E402
 from ingest import setup  # noqa: E402
-
-
-def populate(services: int, interactions: int) -> None:
-    spec = importlib.util.spec_from_file_location("bench_topology", Path(__file__).resolve().parent / "topology.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.populate(services, interactions)
 
 
 def main() -> None:
