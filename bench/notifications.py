@@ -26,6 +26,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from generated import populate  # noqa: E402
 from ingest import setup  # noqa: E402
 
+T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
+
 
 def median_range(values: list[float]) -> str:
     return f"median {statistics.median(values):.1f} ms (range {min(values):.1f}–{max(values):.1f}, {len(values)} runs)"
