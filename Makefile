@@ -3,6 +3,8 @@
 #   make run     install what is missing, migrate, load demo data, serve on
 #                http://127.0.0.1:$(PORT)/ with web + Celery worker + beat
 #   make test    install what is missing, then run the test suite
+#   make fuzz    fuzz the API against its OpenAPI schema with Schemathesis
+#                (scripts/api_fuzz.py; FUZZ_ARGS, e.g. --max-examples 50)
 #   make venv    create .venv with the runtime requirements
 #   make clean   remove .venv, collected static files and caches; keeps the
 #                database and demo data in var/ (make clean-all removes them)
@@ -26,7 +28,7 @@ RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help run test venv venv-dev system-deps clean clean-all
+.PHONY: help run test fuzz venv venv-dev system-deps clean clean-all
 
 # A venv whose interpreter no longer runs (its base Python was removed or
 # upgraded) is recreated rather than trusted.
@@ -88,6 +90,12 @@ test: system-deps $(DEV_STAMP)
 	if [ -n "$(PYTEST_RC_FILE)" ]; then echo $$rc > "$(PYTEST_RC_FILE)"; fi; \
 	if [ $$rc -ne 0 ]; then echo "make test: pytest exited with code $$rc" >&2; fi; \
 	exit $$rc
+
+# A throw-away app (temporary SQLite and var dir) on a free loopback port, the demo and seeded objects,
+# every Schemathesis check with a fixed seed; exits non-zero on any failure.
+FUZZ_ARGS ?=
+fuzz: system-deps $(DEV_STAMP)
+	$(VENV_PY) scripts/api_fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles "$(VAR_DIR)/staticfiles" .pytest_cache
