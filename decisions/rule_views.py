@@ -14,6 +14,7 @@ from topology.authentication import ui_actor
 from topology.selectors import interaction_list, interaction_target_names, workers_alive
 from core.errors import Forbidden
 
+from .overrides import rule_overrides
 from .choices import RunStatus
 from topology.criteria import CRITERIA
 from .models import CustomRule, EvaluationRun
@@ -88,6 +89,7 @@ def rule_list(request):
     return render(request, "decisions/rule_list.html", {
         "version": ruleset_current().version,
         "groups": _builtin_groups(),
+        "overrides": rule_overrides(),
         "custom_rules": CustomRule.objects.order_by("slug"),
         "run": run,
         "no_worker": _waiting_for_worker(run),
@@ -115,7 +117,9 @@ def rule_form_page(request, slug=None):
     """A new custom rule (rule-create), or the rule `slug` edited (rule-edit); administrators only."""
     actor = _require_staff(request)
     rule = get_object_or_404(CustomRule, slug=slug) if slug else None
-    form = CustomRuleForm(request.POST or None, instance=rule)
+    drafted = rule_overrides().get(request.GET.get("from", "")) if rule is None and request.method == "GET" else None
+    initial = {"enabled": True, **drafted.draft} if drafted and drafted.draft else None
+    form = CustomRuleForm(request.POST or None, instance=rule, **({"initial": initial} if initial else {}))
     if request.method == "POST" and form.is_valid():
         try:
             saved, run = custom_rule_save(actor=actor, rule=form.rule())

@@ -202,3 +202,9 @@ def interaction_url(key) -> str:
     """'orders/order-cancelled' -> the URL of that interaction's page ('' when it is not such a key)."""
     source, _, name = str(key or "").partition("/")
     return reverse("interaction-detail", args=[source, name]) if source and name else ""
+
+
+@register.filter
+def of_rule(stats: dict, rule_id: str):
+    """The override statistics of one rule (decisions.overrides.RuleOverrides), or None."""
+    return (stats or {}).get(rule_id)
