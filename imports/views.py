@@ -106,7 +106,8 @@ def drift_confirm(request):
 
 @login_required
 def import_page(request):
-    job = ImportJob.objects.filter(pk=request.GET.get("job")).first() if request.GET.get("job", "").isdigit() else None
+    wanted = request.GET.get("job", "")
+    job = ImportJob.objects.filter(pk=int(wanted)).first() if wanted.isascii() and wanted.isdecimal() else None
     return _import_page(request, job=job)
 
 

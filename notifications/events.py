@@ -13,7 +13,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+import logging
+
 from celery import current_app
+from kombu.exceptions import OperationalError as BrokerUnavailable
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -34,6 +37,7 @@ from .choices import PROBE_EVENTS, EventType, Suppression
 from .models import Channel, Delivery, Event, FindingBaseline, KnownFinding, MaintenanceWindow, ProbeMute
 
 SEND_TASK = "notifications.tasks.delivery_send"
+logger = logging.getLogger(__name__)
 
 
 def page_url(path: str) -> str:
@@ -109,10 +113,14 @@ def finding_wanted(channel: Channel, finding: graph.Finding) -> bool:
 
 
 def deliveries_queue(*, delivery_ids: list[int]) -> None:
-    """Queue a send of each delivery (a broker that is down only delays them: the sweep finds them)."""
+    """Queue a send of each delivery. A broker that does not answer only delays them: they stay
+    pending in the outbox, and the sweep queues them once it answers again."""
     task = current_app.tasks[SEND_TASK]
-    for pk in delivery_ids:
-        task.apply_async(args=[pk], queue=settings.NOTIFY_QUEUE)
+    try:
+        for pk in delivery_ids:
+            task.apply_async(args=[pk], queue=settings.NOTIFY_QUEUE, retry=False)
+    except BrokerUnavailable as exc:
+        logger.warning("the broker did not answer (%s): %d deliveries wait for the sweep", exc, len(delivery_ids))
 
 
 # --- probes --------------------------------------------------------------------------------------

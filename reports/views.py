@@ -54,6 +54,12 @@ def report_create(request):
         return render(request, "reports/report_list.html", {
             "form": form, "page": page, "rows": _rows(page), "workers": workers_alive()}, status=422)
     report = report_request(actor=ui_actor(request), scope=form.report_scope)
+    report.refresh_from_db()  # queued once its row committed: a broker that did not answer failed it
+    if report.status == JobStatus.FAILED:  # nothing could be queued: the broker did not answer
+        messages.error(request, report.error)
+        page = page_of(request, report_queryset())
+        return render(request, "reports/report_list.html", {
+            "form": form, "page": page, "rows": _rows(page), "workers": workers_alive()}, status=503)
     messages.success(request, f"Report {report.pk} asked for: {report_scope_of(report).label}.")
     return redirect(report)
 

@@ -369,6 +369,22 @@ def test_with_the_broker_down_a_report_request_ends_failed_naming_the_broker(bro
     assert page.status_code < 500
 
 
+@pytest.mark.django_db(transaction=True)
+def test_with_the_broker_down_a_report_request_answers_503_naming_the_broker(broker_down, client):
+    """Committed at once (no test transaction): the queueing after the commit fails before the answer."""
+    team = Team.objects.create(slug="commerce", name="Commerce")
+    user = User.objects.create_user("maria", password="pw")
+    TeamMembership.objects.create(team=team, user=user, role=TeamRole.MAINTAINER)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token_create(actor=actor_for_cli(), team=team, name='ci')[1]}")
+    response = api.post("/api/v1/reports/", data={"scope": "system"}, format="json")
+    assert response.status_code == 503 and "broker did not answer" in response.json()["detail"]
+    assert response.json()["status"] == "failed"
+    client.force_login(user)
+    page = client.post("/reports/new/", {"scope": "system"})
+    assert page.status_code == 503 and "broker did not answer" in page.content.decode()
+
+
 # --- a worker killed in the middle of a probe batch ----------------------------------------------
 
 

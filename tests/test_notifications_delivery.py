@@ -245,3 +245,25 @@ def test_it_gives_a_test_message_the_fields_of_every_event(team):
         sending.channel_test(actor=actor_for_cli(), channel=webhook(team, receiver.url))
     body = receiver.requests[0].json()
     assert body["teams"] == ["commerce"] and {"id", "type", "occurred_at", "team", "service", "summary", "url"} <= set(body)
+
+
+def test_it_keeps_a_resent_delivery_pending_when_the_broker_does_not_answer(team, monkeypatch, settings):
+    """Re-sending with the broker down is no 500: the delivery is pending, and the sweep sends it later."""
+    from kombu.exceptions import OperationalError
+
+    monkeypatch.undo()  # the real queueing, with a broker that refuses
+    settings.NOTIFY_TIMEOUT_SECONDS, settings.NOTIFY_MAX_ATTEMPTS = 1, 3
+
+    def refused(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    from celery import current_app
+
+    monkeypatch.setattr(current_app.tasks[outbox.SEND_TASK], "apply_async", refused)
+    channel = webhook(team, "http://127.0.0.1:9/hook")
+    event = outbox.event_write(type="probe.down", summary="s", url="", details={}, teams=[team.slug])
+    delivery = event.deliveries.get()
+    Delivery.objects.filter(pk=delivery.pk).update(status="failed")
+    sending.delivery_resend(actor=actor_for_cli(), delivery=delivery)
+    delivery.refresh_from_db()
+    assert delivery.status == "pending" and channel.pk

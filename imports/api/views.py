@@ -7,6 +7,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from core.choices import JobStatus
 from core.errors import Invalid
 from topology.api.views import PayloadTooLarge, query_flag, read_body
 from topology.authentication import api_actor
@@ -102,8 +103,10 @@ class CatalogImportView(APIView):
                 raise Invalid(list(found.errors))
             job = import_job_request(actor=api_actor(request), kind=self.kind, name=name, team=team,
                                      documents=documents)
+            job.refresh_from_db()  # queued once its row committed: a broker that did not answer failed it
+            answer = status.HTTP_503_SERVICE_UNAVAILABLE if job.status == JobStatus.FAILED else status.HTTP_202_ACCEPTED
             return Response({"job": job_dict(job), "url": request.build_absolute_uri(
-                reverse("imports-api:import-job", args=[job.pk]))}, status=status.HTTP_202_ACCEPTED)
+                reverse("imports-api:import-job", args=[job.pk]))}, status=answer)
         report = catalog_import(actor=api_actor(request), kind=self.kind, name=name,
                                 content=documents_joined(documents),
                                 result=catalog_parse(kind=self.kind, documents=documents, team=team),

@@ -1,7 +1,7 @@
 """Report API: ask for a PDF report of a scope (202 with the job), follow it, list past ones, download."""
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import exceptions, mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -36,13 +36,19 @@ class ReportViewSet(FileResponses, mixins.ListModelMixin, mixins.RetrieveModelMi
     def get_queryset(self):
         return report_queryset()
 
-    @extend_schema(request=ReportRequestSerializer, responses={202: ReportSerializer})
+    @extend_schema(request=ReportRequestSerializer,
+                   responses={202: ReportSerializer, 503: OpenApiResponse(
+                       ReportSerializer, description="the broker did not answer: the report is failed, `error` says why")})
     def create(self, request):
         """Queue a report of the whole system, a team, or a service with its neighbours; poll `url`
         until `status` is done (then fetch `download`) or failed (then read `error`)."""
         if not isinstance(request.data, dict):
             raise exceptions.ValidationError({"non_field_errors": "the body must be a JSON object"})
         report = report_request(actor=api_actor(request), scope=scope_from_body(request.data))
+        report.refresh_from_db()  # queued once its row committed: a broker that did not answer failed it
+        if report.status == JobStatus.FAILED:  # nothing could be queued: the broker did not answer
+            return Response({**self.get_serializer(report).data, "detail": report.error},
+                            status=status.HTTP_503_SERVICE_UNAVAILABLE)
         return Response(self.get_serializer(report).data, status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY,
