@@ -531,9 +531,11 @@ def test_beat_and_a_worker_resume_when_the_broker_comes_back(transactional_db, s
     db = 13
     redis.Redis(host=parts.hostname, port=parts.port or 6379, db=db, socket_timeout=5).flushdb()
     broker = f"redis://127.0.0.1:{proxy.port}/{db}"
-    monkeypatch.setenv("CELERY_BROKER_URL", broker)  # the worker, beat, and this process
     app = current_app
+    # Read before the variable is set: Celery's broker_url answers with CELERY_BROKER_URL when it is set,
+    # and restoring that would leave this process on the proxy for every later test.
     saved = app.conf.broker_url, app.conf.broker_transport_options
+    monkeypatch.setenv("CELERY_BROKER_URL", broker)  # the worker, beat, and this process
     app.conf.broker_url = broker
     app.conf.broker_transport_options = {**CONNECT_RETRIES, "socket_connect_timeout": BROKER_CONNECT_SECONDS}
     app._pool = None
