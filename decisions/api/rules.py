@@ -13,6 +13,7 @@ from topology import validation as v
 from topology.authentication import api_actor
 from topology.choices import Style
 from topology.criteria import SECTIONS
+from topology.manifest_schema import criteria_schema
 
 from ..models import CustomRule, EvaluationRun
 from ..recommendations import custom_rule_spec, proposed_custom_specs, question_of, rules_preview, ruleset_current
@@ -56,8 +57,6 @@ def _openapi_30(schema: dict) -> dict:
 
 
 def _criteria_schema() -> dict:
-    from topology.manifest_schema import criteria_schema
-
     schema = criteria_schema()
     return {"type": "object", "description": schema.get("description", ""), "additionalProperties": False,
             "properties": {key: _openapi_30(value) for key, value in schema["properties"].items()}}
