@@ -75,7 +75,7 @@ def channel_create(*, actor: Actor, team: Team | None, values: dict) -> Channel:
 def channel_update(*, actor: Actor, channel: Channel, values: dict) -> Channel:
     """Change some fields; a secret left out (or sent back empty by a form) keeps the stored one,
     unless `secret` is null, which removes it."""
-    channel = Channel.objects.select_for_update().select_related("team").get(pk=channel.pk)
+    channel = Channel.objects.select_for_update(of=("self",)).select_related("team").get(pk=channel.pk)
     _team_require(actor, channel.team, "change notification channels")
     before = _snapshot(channel)
     merged = {**{name: getattr(channel, name) for name in CHANNEL_DEFAULTS}, "name": channel.name,
