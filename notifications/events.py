@@ -27,8 +27,7 @@ from core.severity import severity_at_least
 from probes.models import Probe
 from probes.signals import StateChange
 from topology import graph
-from topology.extensions import registered
-from topology.graph_selectors import topology_load
+from topology.graph_selectors import findings_of, topology_load
 from topology.models import Interaction, Service, Team
 from topology.selectors import settled_links
 
@@ -192,9 +191,7 @@ def findings_scan() -> list[Event]:
 def findings_now() -> list[graph.Finding]:
     """Every finding of the registry as it is in this transaction (never from a cache: a cache entry
     written here would outlive a rollback): the graph's, other sources' (drift) and mismatches."""
-    topology = topology_load()
-    more = tuple(finding for provider in registered.findings for finding in provider(topology))
-    return [*graph.findings(topology, more=more), *_mismatch_findings()]
+    return [*findings_of(topology_load()), *_mismatch_findings()]
 
 
 @dataclass(frozen=True)

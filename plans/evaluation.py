@@ -4,7 +4,7 @@ findings of both compared, and each changed interaction evaluated again by the c
 from core.errors import Invalid
 from topology import graph, mermaid
 from topology.extensions import registered
-from topology.graph_selectors import topology_load
+from topology.graph_selectors import findings_of, topology_load
 from topology.models import Interaction
 from topology.selectors import settled_links
 
@@ -19,7 +19,7 @@ def plan_evaluate(*, changes: list[Change]) -> dict:
     current = _interactions(changes)
     before = topology_load()
     after = topology_changed(before, changes)
-    found_before, found_after = _findings(before), _findings(after)
+    found_before, found_after = findings_of(before), findings_of(after)
     better, worse = findings_compared(found_before, found_after)
     affected = {name for change in changes for name in (change.source, *current[change.key]["targets"])}
     blast_better, blast_worse, radii = blast_compared(before, after, affected)
@@ -52,10 +52,6 @@ def _interactions(changes: list[Change]) -> dict[str, dict]:
         raise Invalid(missing)
     return found
 
-
-def _findings(topology: graph.Topology) -> list[graph.Finding]:
-    more = tuple(finding for provider in registered.findings for finding in provider(topology))
-    return graph.findings(topology, more=more)
 
 
 def _evaluated(change: Change, current: dict, assessment) -> dict:

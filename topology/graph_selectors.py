@@ -92,9 +92,15 @@ def findings_current() -> list:
     stamp, topology = topology_current()
     if stamp not in _findings:
         _findings.clear()
-        more = tuple(finding for provider in registered.findings for finding in provider(topology))
-        _findings[stamp] = graph.findings(topology, more=more)
+        _findings[stamp] = findings_of(topology)
     return _findings[stamp]
+
+
+def findings_of(topology) -> list:
+    """The graph's findings of this topology and those of every registered source (drift, latency
+    budgets), ranked together; computed now, never from a cache."""
+    more = tuple(finding for provider in registered.findings for finding in provider(topology))
+    return graph.findings(topology, more=more)
 
 
 def interaction_budgets() -> dict[tuple[str, str], float]:
