@@ -11,6 +11,7 @@ from decisions.services import decision_create
 from topology.models import Interaction
 
 from .changes import changes_parse
+from .evaluation import plan_stored_evaluate
 from .models import Plan
 from .selectors import plan_basis
 
@@ -58,12 +59,13 @@ def plan_delete(*, actor: Actor, plan: Plan) -> None:
 
 
 @transaction.atomic
-def plan_accept(*, actor: Actor, plan: Plan, stored: dict) -> list:
+def plan_accept(*, actor: Actor, plan: Plan) -> list:
     """Draft a proposed decision record for each changed interaction, each naming the others;
-    `stored` is plan_stored_evaluate's answer for this plan."""
+    the plan is evaluated against the registry of now, under the plan's row lock."""
     plan = Plan.objects.select_for_update().get(pk=plan.pk)
     if plan.accepted_at:
         raise Conflict(f"plan {plan.name} was accepted on {plan.accepted_at:%Y-%m-%d}")
+    stored = plan_stored_evaluate(plan=plan)
     if stored["stale"]:
         raise Conflict(f"plan {plan.name} no longer applies: {'; '.join(stored['stale'])}; save it again")
     evaluation = stored["evaluation"]

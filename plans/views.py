@@ -10,7 +10,7 @@ from topology.authentication import ui_actor
 from topology.models import Interaction
 
 from .changes import changes_parse
-from .evaluation import plan_evaluate, plan_stored_evaluate
+from .evaluation import plan_evaluate
 from .forms import PlanForm
 from .services import plan_accept, plan_save
 
@@ -51,7 +51,7 @@ def plan_accept_page(request):
         try:
             plan = plan_save(actor=actor, name=request.POST.get("name", "").strip(),
                              title=request.POST.get("title", "").strip(), body=form.body())
-            decisions = plan_accept(actor=actor, plan=plan, stored=plan_stored_evaluate(plan=plan))
+            decisions = plan_accept(actor=actor, plan=plan)
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         except (Invalid, Conflict) as exc:

@@ -70,7 +70,7 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     def accept(self, request, name=None):
         """Draft one proposed decision record per changed interaction, linked through the plan."""
         plan = self.get_object()
-        decisions = plan_accept(actor=api_actor(request), plan=plan, stored=plan_stored_evaluate(plan=plan))
+        decisions = plan_accept(actor=api_actor(request), plan=plan)
         return Response({"plan": plan.name, "decisions": [d.code for d in decisions]}, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={(200, "text/markdown"): OpenApiTypes.STR})
