@@ -2,13 +2,14 @@
 pointers) out. Pure: no Django."""
 from dataclasses import dataclass, field
 
-from core.inputs import shown
+from core.inputs import NAME_RE, shown
 from topology.criteria import BOOL, CHOICE, CRITERIA_BY_KEY, INTEGER, NUMBER
 
 STYLES = ("rest", "grpc", "pubsub", "queue")
 BROKERS = ("kafka", "rabbitmq", "nats", "pulsar", "other")  # topology.choices.Broker
 MAX_CHANGES = 200
-KEYS = {"interaction", "style", "channel", "broker", "criteria", "remove"}
+MAX_TARGETS = 50
+KEYS = {"interaction", "style", "channel", "broker", "criteria", "remove", "add", "to"}
 
 
 @dataclass(frozen=True)
@@ -20,10 +21,17 @@ class Change:
     broker: str | None = None
     criteria: dict = field(default_factory=dict)  # answers to change; None as a value clears one
     remove: bool = False
+    add: bool = False  # a new interaction: `targets` are the services it reaches
+    targets: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:
         return f"{self.source}/{self.name}"
+
+    @property
+    def kind(self) -> str:
+        """add, remove or change."""
+        return "add" if self.add else "remove" if self.remove else "change"
 
 
 def changes_parse(body: object) -> tuple[list[Change], list[dict]]:
@@ -67,12 +75,38 @@ def _change(item: object, base: str) -> tuple[Change | None, list[dict]]:
         errors.append(_error(f"{base}/channel", "a channel name of at most 200 characters"))
     criteria = item.get("criteria", {})
     errors += _criteria_errors(criteria, f"{base}/criteria")
-    remove = item.get("remove", False)
-    if not isinstance(remove, bool):
-        errors.append(_error(f"{base}/remove", "true or false"))
+    remove, add = item.get("remove", False), item.get("add", False)
+    for flag, value in (("remove", remove), ("add", add)):
+        if not isinstance(value, bool):
+            errors.append(_error(f"{base}/{flag}", "true or false"))
+    if remove is True and add is True:
+        errors.append(_error(f"{base}/add", "a change adds an interaction or removes one, not both"))
+    targets, found = _targets(item, base, adding=add is True)
+    errors += found
+    if add is True and source and name and not (NAME_RE.match(source) and NAME_RE.match(name)):
+        errors.append(_error(f"{base}/interaction", "a new interaction is <service>/<name>, each of lower-case "
+                                                    "letters, digits and '-' (1 to 63 characters)"))
     if errors:
         return None, errors
-    return Change(source, name, style, channel, broker, dict(criteria), remove), []
+    return Change(source, name, style, channel, broker, dict(criteria), remove, add is True, targets), []
+
+
+def _targets(item: dict, base: str, *, adding: bool) -> tuple[tuple[str, ...], list[dict]]:
+    """The services a new interaction reaches (`to`): only with `add: true`, and then required."""
+    if "to" not in item:
+        return (), [_error(f"{base}/to", "a new interaction names the services it reaches: "
+                                         "\"to\": [\"<service>\", ...]")] if adding else []
+    if not adding:
+        return (), [_error(f"{base}/to", "only a new interaction (\"add\": true) names its targets; "
+                                         "an existing one keeps its own")]
+    to = item["to"]
+    if not isinstance(to, list) or not 0 < len(to) <= MAX_TARGETS:
+        return (), [_error(f"{base}/to", f"a list of 1 to {MAX_TARGETS} service names")]
+    errors = [_error(f"{base}/to/{n}", f"{shown(target)} is not a service name") for n, target in enumerate(to)
+              if not isinstance(target, str) or not NAME_RE.match(target)]
+    errors += [_error(f"{base}/to/{n}", f"{target} is named twice") for n, target in enumerate(to)
+               if not errors and to.index(target) != n]
+    return (() if errors else tuple(to)), errors
 
 
 def _criteria_errors(criteria: object, base: str) -> list[dict]:

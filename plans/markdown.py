@@ -7,11 +7,16 @@ def plan_markdown(*, name: str, title: str, evaluation: dict, before_chart: str,
     if stale:
         lines += ["> **No longer applies as saved:** " + "; ".join(_one_line(s) for s in stale), ""]
     lines += ["| interaction | before | after | the rules recommend |", "| --- | --- | --- | --- |"]
+    new = [item for item in evaluation["changes"] if item["before"] is None]
     for item in evaluation["changes"]:
         after = item["after"]
-        lines.append(f"| `{item['interaction']}` | {item['before']['style'] or 'undecided'} | "
+        before = item["before"]
+        lines.append(f"| `{item['interaction']}` | {'new' if before is None else before['style'] or 'undecided'} | "
                      f"{'removed' if after is None else after['style'] or 'undecided'} | "
                      f"{'' if after is None else after['recommended']} |")
+    if new:
+        lines += ["", "New interactions: " + "; ".join(
+            f"`{item['interaction']}` to {', '.join(f'`{t}`' for t in item['targets'])}" for item in new)]
     for heading, key in (("Better", "better"), ("Worse", "worse")):
         lines += ["", f"## {heading}", ""] + ([f"- {_one_line(line)}" for line in evaluation[key]] or ["- nothing"])
     lines += ["", "## Before", "", "```mermaid", before_chart.rstrip(), "```", "",

@@ -8,19 +8,18 @@ from core.errors import Conflict, Forbidden, Invalid
 from core.inputs import NAME_RE
 from decisions.choices import DecisionKind
 from decisions.services import decision_create
-from topology.models import Interaction
+from topology.models import Interaction, Service
 
 from .changes import changes_parse
 from .evaluation import plan_stored_evaluate
 from .models import Plan
-from .selectors import plan_basis
+from .selectors import plan_checked
+
+RESERVED = {"evaluate", "accept", "save"}  # /api/v1/plans/evaluate/, /plans/accept/ and /plans/save/ are taken
 
 
-RESERVED = {"evaluate"}  # /api/v1/plans/evaluate/ is taken
-
-
-def _may_plan(actor: Actor, interactions: list[Interaction]) -> None:
-    if actor.is_staff or any(actor.can_write_team(item.source.team_id) for item in interactions):
+def _may_plan(actor: Actor, team_ids: set[int]) -> None:
+    if actor.is_staff or any(actor.can_write_team(team_id) for team_id in team_ids):
         return
     raise Forbidden("only maintainers of a team whose interactions the plan changes (or staff) may save it")
 
@@ -28,19 +27,17 @@ def _may_plan(actor: Actor, interactions: list[Interaction]) -> None:
 @transaction.atomic
 def plan_save(*, actor: Actor, name: str, title: str, body: dict) -> Plan:
     errors = [] if isinstance(name, str) and NAME_RE.match(name) and name not in RESERVED else [
-        {"pointer": "/name", "message": "lower-case letters, digits and '-', 1 to 63 characters (not 'evaluate')"}]
+        {"pointer": "/name", "message": "lower-case letters, digits and '-', 1 to 63 characters (not 'evaluate', 'accept' or 'save')"}]
     if not isinstance(title, str) or not 0 < len(title) <= 200:
         errors.append({"pointer": "/title", "message": "a title of 1 to 200 characters"})
     changes, found = changes_parse(body)
     errors += found
     if errors:
         raise Invalid(errors)
-    basis, rows = plan_basis(changes=changes)
-    missing = [{"pointer": f"/changes/{n}/interaction", "message": f"no interaction {c.key}"}
-               for n, c in enumerate(changes) if c.key not in basis]
+    basis, teams, missing = plan_checked(changes=changes)
     if missing:
         raise Invalid(missing)
-    _may_plan(actor, rows)
+    _may_plan(actor, teams)
     try:
         with transaction.atomic():
             return Plan.objects.create(name=name, title=title, changes=body["changes"], basis=basis,
@@ -52,9 +49,10 @@ def plan_save(*, actor: Actor, name: str, title: str, body: dict) -> Plan:
 @transaction.atomic
 def plan_delete(*, actor: Actor, plan: Plan) -> None:
     changes, _ = changes_parse({"changes": plan.changes})
-    rows = list(Interaction.objects.filter(source__name__in={c.source for c in changes}).select_related("source"))
+    teams = set(Service.objects.filter(name__in={c.source for c in changes}, team__isnull=False)
+                .values_list("team_id", flat=True))
     if plan.created_by != actor.label:
-        _may_plan(actor, rows)
+        _may_plan(actor, teams)
     plan.delete()
 
 
@@ -78,18 +76,27 @@ def plan_accept(*, actor: Actor, plan: Plan) -> list:
 
 
 def _drafted(actor: Actor, plan: Plan, item: dict, evaluation: dict, *, others: list[str]):
+    """A changed or removed interaction's record is linked to it; a new interaction's record, which
+    has no interaction to link yet, belongs to the team of the service that would own it."""
     source, name = item["interaction"].split("/", 1)
-    interaction = Interaction.objects.select_related("source__team").get(source__name=source, name=name)
     after = item["after"]
-    outcome = "remove the interaction" if after is None else f"make it {after['style']}"
-    becomes = "removed" if after is None else after["style"]
+    context = (f"Part of change plan {plan.name} ({plan.title})" + (f", with {', '.join(others)}" if others else "")
+               + ".")
+    if item["added"]:
+        owner = Service.objects.select_related("team").get(name=source)
+        interactions, team = [], owner.team
+        context += (f" A new interaction from {source} to {', '.join(item['targets'])}: link this record to it once "
+                    "it is registered.")
+        outcome, becomes = f"add it as {after['style'] or 'undecided'}", f"new, {after['style'] or 'undecided'}"
+    else:
+        interaction = Interaction.objects.select_related("source__team").get(source__name=source, name=name)
+        interactions, team = [interaction], interaction.source.team
+        outcome = "remove the interaction" if after is None else f"make it {after['style']}"
+        becomes = "removed" if after is None else after["style"]
     steps = "\n".join(f"{step['order']}. {step['step']} ({step['cites']})" for step in item["steps"])
     return decision_create(
         actor=actor, title=f"{plan.title}: {item['interaction']} → {becomes}"[:200],
-        kind=DecisionKind.GENERAL, interactions=[interaction], team=interaction.source.team,
-        context=(f"Part of change plan {plan.name} ({plan.title})"
-                 + (f", with {', '.join(others)}" if others else "") + "."),
+        kind=DecisionKind.GENERAL, interactions=interactions, team=team, context=context,
         outcome=outcome[:200], chosen_style=after["style"] if after else "",
         consequences_good="\n".join(evaluation["better"]), consequences_bad="\n".join(evaluation["worse"]),
         justification=f"Migration steps:\n{steps}")
-

@@ -12,8 +12,9 @@ HIGHER_IS_BETTER = {"chain-availability"}
 
 
 def topology_changed(topology: graph.Topology, changes: list[Change]) -> graph.Topology:
-    """The topology with each change applied to its interaction's links (removed ones dropped)."""
-    by_key = {(c.source, c.name): c for c in changes}
+    """The topology with each change applied to its interaction's links: removed ones dropped, new
+    ones added (a target nobody registered becomes a placeholder, as registration makes one)."""
+    by_key = {(c.source, c.name): c for c in changes if not c.add}
     links = []
     for link in topology.links:
         change = by_key.get((link.source, link.interaction))
@@ -27,7 +28,23 @@ def topology_changed(topology: graph.Topology, changes: list[Change]) -> graph.T
                                  if asynchronous else "",
                                  broker=(change.broker if change.broker is not None else link.broker)
                                  if asynchronous else ""))
-    return graph.Topology(nodes=topology.nodes, links=links, observed=topology.observed)
+    nodes = topology.nodes
+    for change in (c for c in changes if c.add):
+        links += links_new(change)
+        missing = [name for name in (change.source, *change.targets) if name not in nodes]
+        if missing:
+            nodes = {**nodes, **{name: graph.Node(name) for name in missing}}
+    return graph.Topology(nodes=nodes, links=links, observed=topology.observed)
+
+
+def links_new(change: Change) -> list[graph.Link]:
+    """The links of a new interaction, one per target."""
+    style = change.style or ""
+    asynchronous = style in ASYNC
+    return [graph.Link(change.source, target, change.name, style=style,
+                       channel=(change.channel or "") if asynchronous else "",
+                       broker=(change.broker or "") if asynchronous else "", targets=len(change.targets))
+            for target in change.targets]
 
 
 def findings_key(finding: graph.Finding) -> tuple:

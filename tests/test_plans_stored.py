@@ -41,7 +41,7 @@ def test_it_says_when_a_stored_plan_no_longer_applies(loop, ci):
     assert changed["applies"] and changed["stale"] == []  # a description is not part of what the plan changes
     register(service_doc("b", interactions=[{"name": "y", "to": ["a"], "style": "grpc"}]))
     stale = ci.get(f"{URL}decouple-b/evaluation/").json()
-    assert not stale["applies"] and stale["stale"] == ["b/y changed since the plan was made"]
+    assert not stale["applies"] and stale["stale"] == ["b/y changed since the plan was made: style rest → grpc"]
     assert stale["evaluation"] is not None
     assert post(ci, f"{URL}decouple-b/accept/", {}).status_code == 409
     register(service_doc("b"))  # b/y removed

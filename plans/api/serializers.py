@@ -1,12 +1,33 @@
 from rest_framework import serializers
 
+from ..changes import BROKERS, MAX_CHANGES, MAX_TARGETS, STYLES
 from ..models import Plan
 
 
-class PlanWriteSerializer(serializers.Serializer):
+class PlanChangeSerializer(serializers.Serializer):
+    """One proposed change (documents the shape; plans.changes.changes_parse reads it)."""
+
+    interaction = serializers.CharField(help_text="<service>/<name>: the interaction to change or remove, or the "
+                                                  "new one to add")
+    style = serializers.ChoiceField(choices=STYLES, required=False, help_text="the style it should have")
+    channel = serializers.CharField(required=False, max_length=200, help_text="topic or queue (async styles)")
+    broker = serializers.ChoiceField(choices=BROKERS, required=False)
+    criteria = serializers.DictField(required=False, help_text="answers to change (criterion key -> answer; "
+                                                               "null clears one)")
+    remove = serializers.BooleanField(required=False, default=False, help_text="retire the interaction")
+    add = serializers.BooleanField(required=False, default=False,
+                                   help_text="a new interaction: `to` names the services it reaches")
+    to = serializers.ListField(child=serializers.SlugField(max_length=63), required=False, min_length=1,
+                               max_length=MAX_TARGETS, help_text="only with add: true")
+
+
+class PlanChangesSerializer(serializers.Serializer):
+    changes = PlanChangeSerializer(many=True, min_length=1, max_length=MAX_CHANGES)
+
+
+class PlanWriteSerializer(PlanChangesSerializer):
     name = serializers.SlugField()
     title = serializers.CharField()
-    changes = serializers.ListField(child=serializers.DictField())
 
 
 class PlanSerializer(serializers.ModelSerializer):

@@ -17,10 +17,14 @@ from ..evaluation import plan_charts, plan_evaluate, plan_stored_evaluate
 from ..markdown import plan_markdown
 from ..models import Plan
 from ..services import plan_accept, plan_delete, plan_save
-from .serializers import PlanSerializer, PlanWriteSerializer
+from .serializers import PlanChangesSerializer, PlanSerializer, PlanWriteSerializer
 
 EXAMPLE = {"changes": [{"interaction": "orders/authorize-payment", "style": "queue", "channel": "payments.requests",
                         "broker": "rabbitmq", "criteria": {"can_defer": True}}]}
+EXAMPLE_NEW = {"changes": [
+    {"interaction": "orders/order-shipped", "add": True, "to": ["notifications", "analytics"], "style": "pubsub",
+     "channel": "orders.shipped", "broker": "kafka"},
+    {"interaction": "orders/get-stock", "remove": True}]}
 
 
 class PlanEvaluateView(APIView):
@@ -28,8 +32,11 @@ class PlanEvaluateView(APIView):
     got better and what got worse (blast radius, chains, cycles, availability, new broker
     dependencies), each changed interaction's new recommendation, and the migration steps."""
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT, 422: refusal("a change names no interaction or is not valid; nothing was evaluated")},
-                   examples=[OpenApiExample("make a call asynchronous", value=EXAMPLE, request_only=True)],
+    @extend_schema(request=PlanChangesSerializer, responses={200: OpenApiTypes.OBJECT, 422: refusal(
+                       "a change names no interaction (or adds one that exists, or from or to a service that does "
+                       "not), or is not valid; nothing was evaluated")},
+                   examples=[OpenApiExample("make a call asynchronous", value=EXAMPLE, request_only=True),
+                             OpenApiExample("add an event, retire a call", value=EXAMPLE_NEW, request_only=True)],
                    operation_id="plans_evaluate")
     def post(self, request):
         changes, errors = changes_parse(request.data)
