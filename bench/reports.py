@@ -90,8 +90,9 @@ def _probes(seed: int = 5) -> None:
     ProbeStatus.objects.bulk_create([
         ProbeStatus(probe=probe, location=location, outcome=rng.choice(["up"] * 8 + ["degraded", "down"]),
                     latency_ms=rng.uniform(5, 400), checked_at=now) for probe in probes for location in ("eu", "us")])
+    series = {(row.probe_id, row.location): row for row in ProbeStatus.objects.filter(probe__in=probes)}
     ProbeRollup.objects.bulk_create([
-        ProbeRollup(probe=probe, location=location, period="h", bucket=now - timedelta(hours=hour), count=120,
+        ProbeRollup(series=series[probe.id, location], period="h", bucket=now - timedelta(hours=hour), count=120,
                     down=rng.choice([0] * 9 + [3]), degraded=0, latency_p50=40, latency_p95=90, last_outcome="up")
         for probe in probes for location in ("eu", "us") for hour in range(1, 49)], batch_size=5000)
     RollupMark.objects.update_or_create(period="h", defaults={"through": now})

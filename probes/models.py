@@ -44,8 +44,10 @@ class Probe(models.Model):
 
 
 class ProbeStatus(models.Model):
-    """The current state of one probe at one location; `last_slot` only moves forward."""
+    """The current state of one probe at one location; `last_slot` only moves forward. Its 4-byte id
+    is the key of the series of results and rollups of that probe at that location."""
 
+    id = models.AutoField(primary_key=True)
     probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="statuses")
     location = models.CharField(max_length=32)
     outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices, blank=True)
@@ -69,41 +71,56 @@ class ProbeStatus(models.Model):
         constraints = [models.UniqueConstraint(fields=["probe", "location"], name="probestatus_unique_location")]
 
 
-class ProbeResult(models.Model):
-    """One run of one probe at one location in one slot. Kept for PROBE_RAW_RETENTION."""
+class RealField(models.FloatField):
+    """A 4-byte float (about 7 significant digits; SQLite keeps 8), read back rounded to 3 decimals
+    as latencies are measured."""
 
-    # Slot first: rows arrive in time order, so the key's index fills densely, and rollups and
-    # retention read time ranges from it; the probe's own index serves one probe's history.
-    pk = models.CompositePrimaryKey("slot", "probe", "location")
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="results")
-    location = models.CharField(max_length=32)
+    def db_type(self, connection) -> str:
+        return "real"
+
+    def from_db_value(self, value, expression, connection):
+        return None if value is None else round(value, 3)
+
+
+class ProbeResult(models.Model):
+    """One run of one series (probe at a location) in one slot. Kept for PROBE_RAW_RETENTION_HOURS.
+
+    Dense on purpose (millions of rows): the series is the status row's 4-byte id, the start an
+    offset in ms from the slot, the latency a 4-byte float, `error` NULL when empty and `values`
+    NULL when the same as the series' previous result (each series' first result of an hour always
+    carries them, so a reader finds them within the hour: see probes.results_store).
+    Columns are declared 8-byte first, so PostgreSQL adds no alignment padding."""
+
+    # Series first: one series' history is one range of the key; the rollups and retention read a
+    # time range series by series (an IN list of the few thousand series), which the key serves too.
+    pk = models.CompositePrimaryKey("series", "slot")
     slot = models.DateTimeField(help_text="When the run was due.")
-    started_at = models.DateTimeField()
-    latency_ms = models.FloatField()
+    series = models.ForeignKey(ProbeStatus, on_delete=models.CASCADE, related_name="results", db_index=False)
+    started_ms = models.IntegerField(help_text="When the run started, in ms after the slot.")
+    latency_ms = RealField()
     outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices)
-    values = models.JSONField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True)
+    values = models.JSONField(null=True, blank=True, help_text="NULL: the same as the previous result.")
+    error = models.CharField(max_length=300, null=True, blank=True)
 
     class Meta:
         db_table = "topology_proberesult"
 
 
 class ProbeRollup(models.Model):
-    """Per-minute or per-hour summary of one probe at one location."""
+    """Per-minute or per-hour summary of one series (probe at a location)."""
 
-    # Probe, period, time: uptime and charts read one probe's buckets in a range; the key covers it.
-    pk = models.CompositePrimaryKey("probe", "period", "bucket", "location")
-    probe = models.ForeignKey(Probe, on_delete=models.CASCADE, related_name="rollups", db_index=False)
-    location = models.CharField(max_length=32)
-    period = models.CharField(max_length=1, choices=RollupPeriod.choices)
+    # Series, period, time: uptime and charts read one probe's buckets in a range; the key covers it.
+    pk = models.CompositePrimaryKey("series", "period", "bucket")
     bucket = models.DateTimeField()
-    count = models.PositiveIntegerField()
-    down = models.PositiveIntegerField()
-    degraded = models.PositiveIntegerField()
-    latency_p50 = models.FloatField()
-    latency_p95 = models.FloatField()
+    series = models.ForeignKey(ProbeStatus, on_delete=models.CASCADE, related_name="rollups", db_index=False)
+    latency_p50 = RealField()
+    latency_p95 = RealField()
+    count = models.PositiveSmallIntegerField()  # at most 360 runs an hour (the shortest interval is 10 s)
+    down = models.PositiveSmallIntegerField()
+    degraded = models.PositiveSmallIntegerField()
+    period = models.CharField(max_length=1, choices=RollupPeriod.choices)
     last_outcome = models.CharField(max_length=10, choices=ProbeOutcome.choices)
-    last_values = models.JSONField(null=True, blank=True)
+    last_values = models.JSONField(null=True, blank=True, help_text="The bucket's last changed values (NULL: none).")
 
     class Meta:
         db_table = "topology_proberollup"

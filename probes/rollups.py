@@ -9,11 +9,11 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Sum
+from django.db.models import Min, OuterRef, Subquery, Sum
 from django.utils import timezone
 
 from .choices import ProbeOutcome, RollupPeriod
-from .models import Probe, ProbeResult, ProbeRollup, RollupMark
+from .models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
 
 LATE_GRACE = timedelta(seconds=90)
 MONTH = timedelta(days=30)
@@ -49,7 +49,7 @@ def _period_update(period: str, now: datetime) -> int:
     end = min(end, start + CATCH_UP[period])
     rows = _rollup_rows(period, start, end)
     ProbeRollup.objects.bulk_create(rows, update_conflicts=True, batch_size=1000,
-                                    unique_fields=["probe", "period", "bucket", "location"],
+                                    unique_fields=["series", "period", "bucket"],
                                     update_fields=ROLLUP_FIELDS)
     RollupMark.objects.update_or_create(period=period, defaults={"through": end})
     if period == RollupPeriod.HOUR:
@@ -60,49 +60,59 @@ def _period_update(period: str, now: datetime) -> int:
 def probe_month_sums_update(*, now: datetime) -> None:
     """Each probe's runs and down runs over the 30 days before `now` (one scan of the hourly rollups)."""
     sums = (ProbeRollup.objects.filter(period=RollupPeriod.HOUR, bucket__gte=now - MONTH)
-            .values("probe_id").annotate(runs=Sum("count"), failed=Sum("down")).order_by())
-    rows = [Probe(id=row["probe_id"], runs_30d=row["runs"], down_30d=row["failed"]) for row in sums]
+            .values("series__probe_id").annotate(runs=Sum("count"), failed=Sum("down")).order_by())
+    rows = [Probe(id=row["series__probe_id"], runs_30d=row["runs"], down_30d=row["failed"]) for row in sums]
     Probe.objects.exclude(id__in=[row.id for row in rows]).exclude(runs_30d=0).update(runs_30d=0, down_30d=0)
     Probe.objects.bulk_update(rows, ["runs_30d", "down_30d"], batch_size=500)
 
 
+def _every_series():
+    """The ids of all series, as a subquery: raw rows are keyed series first, so a time range is read
+    (or deleted) as one key range per series."""
+    return ProbeStatus.objects.values("pk")
+
+
 def _first_bucket(period: str, end: datetime) -> datetime | None:
-    oldest = ProbeResult.objects.filter(slot__lt=end).order_by("slot").values_list("slot", flat=True).first()
+    firsts = ProbeStatus.objects.annotate(first=Subquery(
+        ProbeResult.objects.filter(series=OuterRef("pk"), slot__lt=end).order_by("slot").values("slot")[:1]))
+    oldest = firsts.aggregate(oldest=Min("first"))["oldest"]
     return bucket_floor(oldest, period) if oldest else None
 
 
 def _rollup_rows(period: str, start: datetime, end: datetime) -> list[ProbeRollup]:
     groups: dict[tuple, list] = defaultdict(list)
-    raw = (ProbeResult.objects.filter(slot__gte=start, slot__lt=end).order_by("slot")
-           .values_list("probe_id", "location", "slot", "latency_ms", "outcome", "values"))
-    for probe_id, location, slot, latency, outcome, values in raw.iterator(chunk_size=5000):
-        groups[(probe_id, location, bucket_floor(slot, period))].append((latency, outcome, values))
+    raw = (ProbeResult.objects.filter(series__in=_every_series(), slot__gte=start, slot__lt=end)
+           .order_by("series", "slot").values_list("series_id", "slot", "latency_ms", "outcome", "values"))
+    for series_id, slot, latency, outcome, values in raw.iterator(chunk_size=5000):
+        groups[(series_id, bucket_floor(slot, period))].append((latency, outcome, values))
     return [_rollup(period, key, runs) for key, runs in groups.items()]
 
 
 def _rollup(period: str, key: tuple, runs: list[tuple]) -> ProbeRollup:
-    probe_id, location, bucket = key
+    series_id, bucket = key
     latencies = sorted(run[0] for run in runs)
     outcomes = [run[1] for run in runs]
+    changed = [run[2] for run in runs if run[2] is not None]
     return ProbeRollup(
-        probe_id=probe_id, location=location, period=period, bucket=bucket, count=len(runs),
+        series_id=series_id, period=period, bucket=bucket, count=len(runs),
         down=outcomes.count(ProbeOutcome.DOWN), degraded=outcomes.count(ProbeOutcome.DEGRADED),
         latency_p50=percentile(latencies, 0.5), latency_p95=percentile(latencies, 0.95),
-        last_outcome=outcomes[-1], last_values=runs[-1][2])
+        last_outcome=outcomes[-1], last_values=changed[-1] if changed else None)
 
 
 def probe_retention_apply(*, now: datetime | None = None) -> dict[str, int]:
-    """Delete raw results and rollups older than their retention settings. Returns rows deleted."""
+    """Delete raw results and rollups older than their retention settings. Returns rows deleted.
+    Raw results go by whole hours (a kept row may take its values from the first of its hour)."""
     now = now or timezone.now()
-    raw = now - timedelta(hours=settings.PROBE_RAW_RETENTION_HOURS)
+    raw = bucket_floor(now - timedelta(hours=settings.PROBE_RAW_RETENTION_HOURS), RollupPeriod.HOUR)
     minute = now - timedelta(hours=settings.PROBE_MINUTE_ROLLUP_RETENTION_HOURS)
     hour = now - timedelta(days=settings.PROBE_HOUR_ROLLUP_RETENTION_DAYS)
     return {
-        "raw": ProbeResult.objects.filter(slot__lt=raw).delete()[0],
+        "raw": ProbeResult.objects.filter(series__in=_every_series(), slot__lt=raw).delete()[0],
         "minute": _rollups_delete(RollupPeriod.MINUTE, minute),
         "hour": _rollups_delete(RollupPeriod.HOUR, hour),
     }
 
 
 def _rollups_delete(period: str, before: datetime) -> int:
-    return ProbeRollup.objects.filter(period=period, bucket__lt=before).delete()[0]
+    return ProbeRollup.objects.filter(series__in=_every_series(), period=period, bucket__lt=before).delete()[0]

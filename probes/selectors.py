@@ -13,6 +13,7 @@ from topology.models import Service
 from .choices import ProbeKind, ProbeOutcome, RollupPeriod
 from .engine.spec import OUTCOME_RANK, Outcome
 from .models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
+from .results_store import values_resolve
 
 UPTIME_WINDOWS = {"24h": timedelta(hours=24), "7d": timedelta(days=7), "30d": timedelta(days=30)}
 
@@ -65,27 +66,40 @@ def _window_sums(probe_ids: list[int], now: datetime):
         for name, length in UPTIME_WINDOWS.items():
             inside = Q(bucket__gte=now - length)
             sums[f"runs_{name}"], sums[f"down_{name}"] = Sum("count", filter=inside), Sum("down", filter=inside)
-        rows = (ProbeRollup.objects.filter(extra, probe_id__in=probe_ids, period=period, bucket__gte=oldest)
-                .values("probe_id").annotate(**sums).order_by())
+        rows = (ProbeRollup.objects.filter(extra, series__probe_id__in=probe_ids, period=period, bucket__gte=oldest)
+                .values("series__probe_id").annotate(**sums).order_by())
         for row in rows:
-            yield from ((row["probe_id"], name, row[f"runs_{name}"], row[f"down_{name}"]) for name in UPTIME_WINDOWS)
+            yield from ((row["series__probe_id"], name, row[f"runs_{name}"], row[f"down_{name}"])
+                        for name in UPTIME_WINDOWS)
 
 
 def _mark(period: str) -> datetime | None:
     return RollupMark.objects.filter(period=period).values_list("through", flat=True).first()
 
 
-def probe_results_recent(*, probe: Probe, limit: int = 50) -> list[ProbeResult]:
-    return list(ProbeResult.objects.filter(probe=probe).order_by("-slot", "location")[:limit])
+def probe_results_recent(*, probe: Probe, limit: int = 50) -> list[dict]:
+    return probe_result_page(probe=probe, location=None, before=None, limit=limit)
 
 
 def probe_result_page(*, probe: Probe, location: str | None, before: datetime | None, limit: int) -> list[dict]:
-    rows = ProbeResult.objects.filter(probe=probe).order_by("-slot", "location")
+    """Raw runs newest first (then by location), with their values filled in: the newest `limit` of
+    each series, read backwards along its key, merged."""
+    series = ProbeStatus.objects.filter(probe=probe)
     if location:
-        rows = rows.filter(location=location)
-    if before:
-        rows = rows.filter(slot__lt=before)
-    return list(rows.values("location", "slot", "started_at", "latency_ms", "outcome", "values", "error")[:limit])
+        series = series.filter(location=location)
+    rows = []
+    for series_id, series_location in series.values_list("pk", "location"):
+        found = ProbeResult.objects.filter(series_id=series_id).order_by("-slot")
+        if before:
+            found = found.filter(slot__lt=before)
+        rows += [{**row, "location": series_location}
+                 for row in found.values("series_id", "slot", "started_ms", "latency_ms", "outcome", "values",
+                                         "error")[:limit]]
+    rows = sorted(rows, key=lambda row: (-row["slot"].timestamp(), row["location"]))[:limit]
+    for row in values_resolve(rows):
+        row["started_at"] = row["slot"] + timedelta(milliseconds=row.pop("started_ms"))
+        del row["series_id"]
+    return rows
 
 
 def probe_latency_series(*, probe: Probe, hours: int = 24, now: datetime | None = None) -> dict[str, list]:
@@ -93,13 +107,13 @@ def probe_latency_series(*, probe: Probe, hours: int = 24, now: datetime | None 
     now = now or timezone.now()
     period = RollupPeriod.MINUTE if hours <= 48 else RollupPeriod.HOUR
     series: dict[str, list] = defaultdict(list)
-    rollups = (ProbeRollup.objects.filter(probe=probe, period=period, bucket__gte=now - timedelta(hours=hours))
-               .order_by("bucket").values_list("location", "bucket", "latency_p50", "latency_p95"))
+    rollups = (ProbeRollup.objects.filter(series__probe=probe, period=period, bucket__gte=now - timedelta(hours=hours))
+               .order_by("bucket").values_list("series__location", "bucket", "latency_p50", "latency_p95"))
     for location, bucket, p50, p95 in rollups:
         series[location].append((bucket, p50, p95))
     mark = _mark(period) or now - timedelta(hours=hours)
-    raw = (ProbeResult.objects.filter(probe=probe, slot__gte=mark).order_by("slot")
-           .values_list("location", "slot", "latency_ms"))
+    raw = (ProbeResult.objects.filter(series__probe=probe, slot__gte=mark).order_by("slot")
+           .values_list("series__location", "slot", "latency_ms"))
     for location, slot, latency in raw:
         series[location].append((slot, latency, latency))
     return dict(series)
@@ -110,7 +124,7 @@ def probe_uptime_grid(*, probe: Probe, days: int = 30, now: datetime | None = No
     now = now or timezone.now()
     first_day = (now - timedelta(days=days - 1)).date()
     sums: dict[tuple, list] = defaultdict(lambda: [0, 0])
-    rows = (ProbeRollup.objects.filter(probe=probe, period=RollupPeriod.HOUR, bucket__date__gte=first_day)
+    rows = (ProbeRollup.objects.filter(series__probe=probe, period=RollupPeriod.HOUR, bucket__date__gte=first_day)
             .values_list("bucket", "count", "down"))
     for bucket, count, down in rows:
         cell = sums[(bucket.date(), bucket.hour)]
@@ -153,8 +167,8 @@ def service_latency_map(*, now: datetime | None = None) -> dict[str, dict[str, f
     rollups' p95 weighted by their runs; per service, its slowest probe of its own endpoints."""
     since = (now or timezone.now()) - timedelta(hours=24)
     rows = (ProbeRollup.objects.filter(period=RollupPeriod.MINUTE, bucket__gte=since, count__gt=0,
-                                       probe__kind__in=SERVICE_LATENCY_KINDS)
-            .values_list("probe__service__name", "probe_id", "location")
+                                       series__probe__kind__in=SERVICE_LATENCY_KINDS)
+            .values_list("series__probe__service__name", "series_id", "series__location")
             .annotate(weighted=Sum(F("latency_p95") * F("count")), runs=Sum("count")).order_by())
     found: dict[str, dict[str, float]] = {}
     for service, _, location, weighted, runs in rows:

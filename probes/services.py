@@ -27,7 +27,8 @@ from .engine.policy import TargetPolicy, policy_build
 from .engine.runner import probes_run
 from .engine.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec, probe_declaration_check
 from .choices import ProbeOutcome
-from .models import Probe, ProbeResult, ProbeStatus
+from .models import Probe, ProbeStatus
+from .results_store import probe_results_store
 from .signals import StateChange, probe_states_confirmed
 
 RUN_TASK = "topology.tasks.probes_run"  # probes.tasks.probes_run, sent by name: that module imports this one
@@ -256,12 +257,7 @@ def probe_results_record(*, location: str, slot: datetime, results: list[RunResu
     """Store raw results (one per probe, location and slot), move the statuses forward and confirm
     the states that held long enough, all in one transaction; receivers of `probe_states_confirmed`
     write what a confirmed change causes (an outbox event) in it too."""
-    ProbeResult.objects.bulk_create([
-        ProbeResult(probe_id=int(r.key), location=location, slot=slot, started_at=r.started_at,
-                    latency_ms=round(r.latency_ms, 3), outcome=str(r.outcome), values=r.values or None,
-                    error=r.error)
-        for r in results
-    ], ignore_conflicts=True)
+    probe_results_store(location=location, slot=slot, results=results)
     changes = []
     for start in range(0, len(results), 500):
         batch = results[start:start + 500]

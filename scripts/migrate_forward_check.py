@@ -46,6 +46,12 @@ from urllib.parse import unquote, urlsplit
 DEFAULT_BASE = "30053b1"
 SKIPPED_TABLES = ("django_migrations", "django_session", "django_content_type", "auth_permission")
 SKIPPED_PREFIXES = ("django_celery_beat_",)
+# Tables a migration rewrites into a new shape on purpose: their rows are counted, not digested (the
+# content of the copy is checked by the test named).
+RESHAPED_TABLES = {
+    "topology_proberesult": "reshaped by probes.0004 (tests/test_probe_results_store.py checks the copy)",
+    "topology_proberollup": "reshaped by probes.0004 (tests/test_probe_results_store.py checks the copy)",
+}
 
 # Run with `python -` in a tree (cwd), prints {"code_root", "vendor", "tables": {name: {...}}} as JSON.
 SNAPSHOT = r'''
@@ -343,6 +349,8 @@ def compare(before: dict[str, dict], after: dict[str, dict]) -> list[TableCheck]
             checks.append(TableCheck(table, old["rows"], None, "LOST", "table is gone"))
         elif (old["rows"], old["sha256"]) == (new["rows"], new["sha256"]):
             checks.append(TableCheck(table, old["rows"], new["rows"], "OK"))
+        elif table in RESHAPED_TABLES and old["rows"] == new["rows"]:
+            checks.append(TableCheck(table, old["rows"], new["rows"], "OK", RESHAPED_TABLES[table]))
         else:
             checks.append(TableCheck(table, old["rows"], new["rows"], "DIFF", diff_detail(old, new)))
     return checks

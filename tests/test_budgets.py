@@ -4,7 +4,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from probes.models import Probe, ProbeRollup
+from probes.models import Probe, ProbeRollup, ProbeStatus
 from tests.factories import register, rest, service_doc
 from topology import budgets, graph
 from topology.graph_selectors import findings_current
@@ -54,8 +54,9 @@ def test_it_handles_a_cycle_below_the_call():
 
 def rollups(probe: Probe, p95: float, *, location: str = "default", minutes: int = 30) -> None:
     now = timezone.now().replace(second=0, microsecond=0)
+    series = ProbeStatus.objects.get_or_create(probe=probe, location=location)[0]
     ProbeRollup.objects.bulk_create([
-        ProbeRollup(probe=probe, location=location, period="m", bucket=now - timedelta(minutes=n), count=2, down=0,
+        ProbeRollup(series=series, period="m", bucket=now - timedelta(minutes=n), count=2, down=0,
                     degraded=0, latency_p50=p95 / 2, latency_p95=p95, last_outcome="up") for n in range(minutes)])
 
 

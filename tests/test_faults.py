@@ -240,7 +240,7 @@ def test_a_probe_batch_retries_database_errors_and_records_each_result_once(db, 
     with database_fails('INTO "topology_proberesult"', times=2) as failed:
         result = current_app.tasks["topology.tasks.probes_run"].apply(args=["default", slot.isoformat(), items])
     assert len(failed) == 2 and result.successful()
-    assert sorted(ProbeResult.objects.values_list("probe_id", flat=True)) == sorted(p.id for p in probes)
+    assert sorted(ProbeResult.objects.values_list("series__probe_id", flat=True)) == sorted(p.id for p in probes)
     assert set(ProbeStatus.objects.values_list("last_slot", flat=True)) == {slot}
 
 
@@ -442,7 +442,7 @@ def test_a_worker_killed_mid_batch_loses_no_probe_result_and_doubles_none(transa
         for process in (first, second):
             if process is not None and process.poll() is None:
                 worker_stop(process)
-    results = list(ProbeResult.objects.values_list("probe_id", "slot", "location"))
+    results = list(ProbeResult.objects.values_list("series__probe_id", "slot", "series__location"))
     assert sorted(results) == sorted((p.id, slot, location) for p in probes)
     assert all(outcome == "down" for outcome in ProbeResult.objects.values_list("outcome", flat=True))
     assert set(ProbeStatus.objects.values_list("last_slot", flat=True)) == {slot}
@@ -547,7 +547,7 @@ def test_beat_and_a_worker_resume_when_the_broker_comes_back(transactional_db, s
     Probe.objects.update(next_due_at=timezone.now() + timedelta(days=1))  # beat dispatches it when we say
 
     def ran_since(moment) -> bool:
-        return ProbeResult.objects.filter(probe=probe, slot__gte=moment.replace(microsecond=0)).exists()
+        return ProbeResult.objects.filter(series__probe=probe, slot__gte=moment.replace(microsecond=0)).exists()
 
     def due_now():
         moment = timezone.now()

@@ -177,11 +177,11 @@ def test_it_shows_the_worst_state_of_a_service(team, settings):
 def test_it_prunes_by_retention(team, settings):
     register(probes=[probe()])
     row = Probe.objects.get()
-    _history(row.id, minutes=5)
+    _history(row.id, minutes=5, start=T0 - timedelta(minutes=2))
     probe_rollups_update(now=T0 + timedelta(minutes=10))
     settings.PROBE_RAW_RETENTION_HOURS = 1
-    deleted = probe_retention_apply(now=T0 + timedelta(hours=1, minutes=3))
-    assert deleted["raw"] == 6 and ProbeResult.objects.count() == 4
+    deleted = probe_retention_apply(now=T0 + timedelta(hours=1, minutes=3))  # raw results go by whole hours
+    assert deleted["raw"] == 4 and ProbeResult.objects.count() == 6
     assert probe_retention_apply(now=T0 + timedelta(days=4))["minute"] == 5
 
 

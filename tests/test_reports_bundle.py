@@ -316,8 +316,8 @@ def test_it_reads_flows_decisions_and_probes_in_scope(demo):
     probe = Probe.objects.get(service__name="storefront-web")
     now = django_timezone.now()
     ProbeStatus.objects.filter(probe=probe).update(outcome="degraded", latency_ms=812.0, checked_at=now)
-    ProbeRollup.objects.create(probe=probe, location="default", period="m", bucket=now - timedelta(hours=1),
-                               count=20, down=1, degraded=3, latency_p50=90, latency_p95=800, last_outcome="up")
+    ProbeRollup.objects.create(series=ProbeStatus.objects.get(probe=probe, location="default"), period="m",
+                               bucket=now - timedelta(hours=1), count=20, down=1, degraded=3, latency_p50=90, latency_p95=800, last_outcome="up")
 
     data = report_data(scope=ReportScope(kind="team", team="commerce"))
     assert data.flows[0].kind == "saved" and data.flows[0].name == "checkout" and data.flows[0].steps == 5

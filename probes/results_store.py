@@ -1,0 +1,80 @@
+"""Raw probe results as stored: one dense row per series (probe at a location) and slot.
+
+`probe_results_store` writes a batch in one INSERT; a result delivered twice is written once (the
+key is (series, slot)) and a late one is still written. `values` are stored only when they differ
+from the series' previous result, or when the result is the series' first of an hour, or late: so
+a reader finds the values of any row within its own hour (`values_resolve`), and retention, which
+deletes whole hours, never removes the row that a kept one leans on.
+"""
+from datetime import datetime, timedelta
+
+from django.db import connection
+
+from .engine.spec import ProbeResult as RunResult
+from .models import ProbeResult, ProbeStatus
+
+
+def hour_floor(moment: datetime) -> datetime:
+    return moment.replace(minute=0, second=0, microsecond=0)
+
+
+def probe_results_store(*, location: str, slot: datetime, results: list[RunResult]) -> None:
+    """Write the raw rows of one batch (results of probes without a status at `location` are dropped:
+    the probe or the location is gone)."""
+    if not results:
+        return
+    series = {probe_id: (pk, last_slot, values) for pk, probe_id, last_slot, values in
+              ProbeStatus.objects.filter(location=location, probe_id__in=[int(r.key) for r in results])
+              .values_list("pk", "probe_id", "last_slot", "values")}
+    rows = []
+    for result in results:
+        found = series.get(int(result.key))
+        if found is None:
+            continue
+        pk, last_slot, previous = found
+        values = result.values or {}
+        same = last_slot is not None and last_slot < slot and hour_floor(last_slot) == hour_floor(slot) \
+            and values == (previous or {})
+        rows.append((slot, pk, round((result.started_at - slot) / timedelta(milliseconds=1)),
+                     round(result.latency_ms, 3), str(result.outcome), None if same else values, result.error or None))
+    _rows_insert(rows)
+
+
+def _rows_insert(rows: list[tuple]) -> None:
+    """One multi-row INSERT ... ON CONFLICT DO NOTHING (both databases speak it)."""
+    if not rows:
+        return
+    meta, ops = ProbeResult._meta, connection.ops
+    names = ["slot", "series", "started_ms", "latency_ms", "outcome", "values", "error"]
+    fields = [meta.get_field(name) for name in names]
+    columns = ", ".join(ops.quote_name(field.column) for field in fields)
+    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    params = [field.get_db_prep_save(value, connection) for row in rows for field, value in zip(fields, row)]
+    for start in range(0, len(rows), 1000):
+        chunk = params[start * len(fields):(start + 1000) * len(fields)]
+        sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) VALUES "
+               f"{', '.join([placeholders] * (len(chunk) // len(fields)))} ON CONFLICT DO NOTHING")
+        with connection.cursor() as cursor:
+            cursor.execute(sql, chunk)
+
+
+def values_resolve(rows: list[dict]) -> list[dict]:
+    """Fill in `values` (stored NULL when unchanged) and `error` (NULL when empty) of result rows that
+    hold `series_id`, `slot`, `values` and `error`: each NULL takes the values of the same series'
+    latest earlier row with values, which is in the same hour (one query per series that needs it)."""
+    needed: dict[int, list[datetime]] = {}
+    for row in rows:
+        row["error"] = row["error"] or ""
+        if row["values"] is None:
+            needed.setdefault(row["series_id"], []).append(row["slot"])
+    earlier: dict[int, list[tuple]] = {}
+    for series_id, slots in needed.items():
+        found = (ProbeResult.objects.filter(series_id=series_id, slot__gte=hour_floor(min(slots)),
+                                            slot__lt=max(slots), values__isnull=False)
+                 .order_by("slot").values_list("slot", "values"))
+        earlier[series_id] = list(found)
+    for row in rows:
+        if row["values"] is None:
+            known = [values for slot, values in earlier.get(row["series_id"], []) if slot < row["slot"]]
+            row["values"] = known[-1] if known else None
+    return rows
