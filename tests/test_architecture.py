@@ -23,7 +23,7 @@ PURE_CORES = ("core/severity.py", "core/inputs.py", "topology/criteria.py", "dec
               "topology/mermaid.py", "topology/rendering.py", "probes/engine/", "reports/madr.py", "reports/bundle.py",
               "imports/catalog.py", "imports/backstage.py", "imports/asyncapi.py", "imports/dependencies.py",
               "imports/drift.py", "notifications/payloads.py", "notifications/checks.py", "plans/changes.py",
-              "plans/whatif.py", "plans/steps.py", "plans/drawing.py", "topology/budgets.py")
+              "plans/whatif.py", "plans/steps.py", "plans/drawing.py", "topology/budgets.py", "topology/view_rules.py")
 FRAMEWORKS = frozenset({"django", "rest_framework", "celery", "django_filters", "drf_spectacular"})
 
 

@@ -103,6 +103,23 @@ def _slowest_paths(dag: nx.DiGraph, latency: dict, location: str) -> dict[str, t
     return best
 
 
+def budget_bar(check: BudgetCheck) -> dict:
+    """The check with the segments of its bar (each hop's x and width in % of the larger of the budget
+    and the sum) and where the budget's line goes, as templates/topology/_budget.html draws them."""
+    x, segments = 0.0, []
+    for hop, share in check.shares():
+        segments.append({"hop": hop, "x": round(x * 100, 2), "width": round(share * 100, 2)})
+        x += share
+    limit = check.budget_ms / (max(check.budget_ms, check.total_ms) or 1)
+    return {"check": check, "segments": segments, "limit_x": round(limit * 100, 2)}
+
+
+def budget_along(checks: list[BudgetCheck], chain: tuple[str, ...]) -> list[BudgetCheck]:
+    """The checks whose caller and slowest path are the services of `chain`, in order (a budget
+    finding's services, highlighted on the topology)."""
+    return [check for check in checks if (check.source, *(hop.service for hop in check.hops)) == tuple(chain)]
+
+
 def budget_findings(checks: list[BudgetCheck]) -> list[graph.Finding]:
     """A warning for each budget that cannot fit, at each location where it cannot."""
     return [graph.Finding(KIND, "warning", (check.source, *(hop.service for hop in check.hops)), "§3.5",

@@ -15,14 +15,15 @@ from django.utils.safestring import mark_safe
 
 from core.errors import Forbidden, Invalid
 
-from . import graph, mermaid
+from . import budgets, graph, mermaid
 from .authentication import ui_actor
 from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
 from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
 from .render import RenderError, view_drawing
-from .rendering import MAX_HOPS, Urls, View, view_parse, view_select
+from .rendering import MAX_HOPS, Layout, Urls, View, home_team, view_layout, view_parse, view_select
 from .selectors import teams_writable_by
-from .graph_selectors import findings_current, topology_current
+from .graph_selectors import budget_checks_of, findings_current, topology_current
+from .view_rules import TOO_LARGE, TOO_MANY_SERVICES, findings_in_view, too_large
 
 FINDINGS_SHOWN = 40  # the side panel lists this many, worst first; the API has them all
 DERIVED_STEPS = 60  # as the sequence diagram API: a derived flow stops after this many steps
@@ -49,6 +50,12 @@ def view_params(view: View, **changes) -> dict:
         params["chain"] = ",".join(view.chain)
     if view.expand:
         params["expand"] = ",".join(sorted(view.expand))
+    if view.alone and view.team:
+        params["alone"] = "1"
+    if view.channels:
+        params["channels"] = view.channels
+    if view.anyway:
+        params["draw"] = "all"
     return params
 
 
@@ -92,7 +99,8 @@ def _controls(topology: graph.Topology, found: list[graph.Finding]) -> dict:
     return {
         "teams": sorted({node.team for node in topology.nodes.values() if node.team}),
         "services": sorted(topology.nodes),
-        "chains": [finding.services for finding in found if finding.kind == "sync-chain"],
+        "chains": list(dict.fromkeys(finding.services for finding in found
+                                     if finding.kind in ("sync-chain", budgets.KIND))),
         "hop_choices": range(1, MAX_HOPS + 1),
     }
 
@@ -104,15 +112,65 @@ def _blast(topology: graph.Topology, view: View) -> dict | None:
     return {"failing": sorted(failing), "delayed": sorted(delayed)}
 
 
-def _shown_findings(found: list[graph.Finding], shown: graph.Topology) -> list[graph.Finding]:
-    return [finding for finding in found if not shown.nodes.keys().isdisjoint(finding.services)]
+def _shown_findings(found: list[graph.Finding], shown: graph.Topology, view: View) -> tuple[list[graph.Finding], int]:
+    """The findings of the services in the view (view_rules.findings_in_view), and how many are left
+    out; the whole system has them all."""
+    return (found, 0) if view.whole else findings_in_view(found, shown.nodes)
+
+
+def narrower_views(topology: graph.Topology, view: View) -> list[dict]:
+    """Views narrower than a too large one, each with its query and how many nodes it draws: fewer
+    hops around the focus, the team without its neighbours."""
+    options = []
+    if view.focus:
+        for hops in sorted({view.hops - 1, 1} - {0}, reverse=True):
+            options.append((f"{hops} hop{'s' if hops > 1 else ''} around {view.focus}", replace(view, hops=hops)))
+    if view.team and not view.alone:
+        options.append((f"team {view.team} alone, without its neighbours", replace(view, alone=True)))
+    found = []
+    for label, narrower in options:
+        layout = view_layout(topology, narrower)
+        found.append({"label": label, "query": query(view_params(narrower)), "nodes": layout.nodes,
+                      "too_large": too_large(layout.nodes, len(layout.shown.nodes))})
+    return found
+
+
+def _too_large(topology: graph.Topology, view: View, layout: Layout) -> dict | None:
+    """What the page offers instead of drawing a view of more than TOO_LARGE nodes (a view over the
+    collapse limit without a team or focus draws its teams as folders and is not measured)."""
+    folders_only = not (view.team or view.focus) and len(layout.shown.nodes) > view.collapse_over
+    if folders_only or not too_large(layout.nodes, len(layout.shown.nodes), anyway=view.anyway):
+        return None
+    return {"nodes": layout.nodes, "services": len(layout.shown.nodes), "limit": TOO_LARGE,
+            "most": TOO_MANY_SERVICES, "options": narrower_views(topology, view),
+            "anyway": query(view_params(view, anyway=True))}
+
+
+def _budget_rows(topology: graph.Topology, view: View) -> list[dict]:
+    """The latency budgets whose chain the view highlights, with their bars (none without a chain)."""
+    if len(view.chain) < 2:
+        return []
+    return [budgets.budget_bar(check) for check in budgets.budget_along(budget_checks_of(topology), view.chain)]
+
+
+def _channel_toggle(view: View, layout: Layout) -> dict | None:
+    """The link that draws topics and queues the other way, when some are (or could be) lines."""
+    if layout.lines:
+        return {"query": query(view_params(view, channels="nodes")), "text": "Draw topics and queues as nodes",
+                "count": len(layout.lines)}
+    if view.channels == "nodes":
+        return {"query": query(view_params(view, channels="lines")), "count": 0,
+                "text": "Draw topics and queues with one producer and one consumer as labelled lines"}
+    return None
 
 
 def _view_context(topology: graph.Topology, found: list[graph.Finding], asked: View, view: View,
-                  shown: graph.Topology) -> dict:
+                  layout: Layout) -> dict:
     """What the page says about a view: `asked` as parsed, `view` as drawn (named teams opened)."""
-    params, collapsed = view_params(view), len(shown.nodes) > view.collapse_over
-    in_view = _shown_findings(found, shown)
+    shown = layout.shown
+    params = view_params(view)
+    collapsed = len(shown.nodes) > view.collapse_over and not (view.team or view.focus)
+    in_view, outside = _shown_findings(found, shown, view)
     return {
         "view": view, "query": query(params), "active": bool(params), "shown_count": len(shown.nodes),
         "collapsed": collapsed, "zoom_to": ",".join(_named(view)) if collapsed else "",
@@ -122,6 +180,10 @@ def _view_context(topology: graph.Topology, found: list[graph.Finding], asked: V
         "blast_radius": _blast(topology, view), "chain_param": params.get("chain", ""),
         "expand_param": ",".join(sorted(asked.expand)),
         "findings": in_view[:FINDINGS_SHOWN], "findings_more": max(0, len(in_view) - FINDINGS_SHOWN),
+        "findings_outside": outside, "folded": sorted(layout.collapsed - {home_team(topology, view)})
+        if view.team or view.focus else [],
+        "drawn_nodes": layout.nodes, "too_large": _too_large(topology, view, layout),
+        "channel_toggle": _channel_toggle(view, layout), "budget_checks": _budget_rows(topology, view),
     }
 
 
@@ -136,11 +198,14 @@ def topology_page(request):
         return render(request, "topology/topology.html", context, status=400)
     shown = view_select(topology, asked)  # which services: `expand` only changes how they are drawn
     view = _with_named_teams(topology, asked, shown)
-    try:
-        svg, problem = _inline_svg(_page_svg(stamp, topology, view)), ""
-    except RenderError as exc:
-        svg, problem = "", str(exc)
-    context |= _view_context(topology, found, asked, view, shown) | {"svg": svg, "problem": problem}
+    context |= _view_context(topology, found, asked, view, view_layout(topology, view))
+    svg, problem = "", ""
+    if not context["too_large"]:
+        try:
+            svg = _inline_svg(_page_svg(stamp, topology, view))
+        except RenderError as exc:
+            problem = str(exc)
+    context |= {"svg": svg, "problem": problem}
     return render(request, "topology/topology.html", context, status=503 if problem else 200)
 
 

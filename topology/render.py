@@ -89,7 +89,8 @@ def _code_stamp() -> str:
     """A fingerprint of the code that turns data into drawings: a new release draws anew."""
     here = Path(__file__).resolve().parent
     sources = b"".join((here / name).read_bytes()
-                       for name in ("graph.py", "rendering.py", "render.py", "selectors.py", "dot_process.py"))
+                       for name in ("graph.py", "rendering.py", "view_rules.py", "render.py", "selectors.py",
+                                    "dot_process.py"))
     return hashlib.sha256(sources).hexdigest()[:16]
 
 
@@ -98,7 +99,8 @@ CODE_STAMP = _code_stamp()
 
 def view_key(stamp: str, view: View, urls: Urls, fmt: str) -> str:
     """The name of one view of one state of the data in one format, as this code draws it (also its ETag)."""
-    canonical = (view.team, view.focus, view.hops, view.blast, view.chain, sorted(view.expand), view.collapse_over)
+    canonical = (view.team, view.focus, view.hops, view.blast, view.chain, sorted(view.expand), view.collapse_over,
+                 view.alone, view.channels, view.anyway)
     return hashlib.sha256(f"{CODE_STAMP}|{stamp}|{canonical!r}|{urls!r}|{fmt}".encode()).hexdigest()[:40]
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from .graph import (SYNC_LABELS, Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count,
                     links_counted, neighbourhood)
+from .view_rules import channel_lines_wanted, channels_as_lines, teams_folded
 
 COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
 # Edges to or from collapsed teams beyond this many are left out, weakest first: dot's layout time
@@ -19,7 +20,8 @@ GROUP_EDGE_BUDGET = 120
 HEALTH_FILL = {"up": "#e3f4e8", "degraded": "#fff1cc", "down": "#fbdcdc", "": "#ffffff"}
 EDGE_COLOUR = {"error": "#c62828", "warning": "#e07b00", "info": "#5472a8", "ok": "#5b8a72",
                "deliberate": "#7b4fb3", "": "#8a94a6"}
-FOCUS_FILL, BLAST_FILL, DELAYED_FILL, CHAIN_PEN = "#dbe7ff", "#fbdcdc", "#fff1cc", "#1f5fd1"
+FOCUS_FILL, BLAST_FILL, DELAYED_FILL, CHAIN_PEN = "#1f5fd1", "#fbdcdc", "#fff1cc", "#1f5fd1"
+CHANNEL_MODES = ("nodes", "lines")  # `channels`: topics and queues with one producer and one consumer
 _BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
 _UNPRINTABLE = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f\ud800-\udfff]")
 
@@ -33,11 +35,14 @@ class View:
     chain: tuple[str, ...] = ()
     expand: frozenset[str] = field(default_factory=frozenset)
     collapse_over: int = COLLAPSE_OVER
+    alone: bool = False  # a team without its neighbours
+    channels: str = ""  # "nodes", "lines", or "" to let the view's size decide (view_rules)
+    anyway: bool = False  # draw a view the page would call too large
 
     @property
     def whole(self) -> bool:
         """The whole system as it is drawn by default: no team, service or chain named, none expanded."""
-        return not (self.team or self.focus or self.blast or self.chain or self.expand)
+        return not (self.team or self.focus or self.blast or self.chain or self.expand or self.channels)
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,9 @@ class Urls:
 
 
 MAX_HOPS = 6
+# Height / width of the topology page's canvas at 1440x900 (about 1,040 x 650 pixels): force and
+# radial drawings are stretched to it, so that at fit they fill the canvas and their labels are larger.
+CANVAS_RATIO = 0.62
 
 
 def _names(raw: str) -> tuple[str, ...]:
@@ -57,8 +65,8 @@ def _names(raw: str) -> tuple[str, ...]:
 
 
 def view_read(params) -> tuple[View, dict[str, str]]:
-    """Query parameters (team, focus, hops, blast, chain, expand) -> a View, and an error for bad hops;
-    the names in it are not checked (view_parse does that against the topology)."""
+    """Query parameters (team, focus, hops, blast, chain, expand, alone, channels, draw) -> a View, and
+    an error per malformed one; the names in it are not checked (view_parse does that against the topology)."""
     try:
         hops = int(params.get("hops") or 1)
     except ValueError:
@@ -66,9 +74,17 @@ def view_read(params) -> tuple[View, dict[str, str]]:
     errors = {}
     if not 1 <= hops <= MAX_HOPS:
         errors["hops"] = f"hops must be a whole number from 1 to {MAX_HOPS}"
+    channels, alone, draw = (params.get(key) or "" for key in ("channels", "alone", "draw"))
+    if channels not in ("", *CHANNEL_MODES):
+        errors["channels"] = "channels must be nodes or lines"
+    if alone not in ("", "1"):
+        errors["alone"] = "alone must be 1 (the team without its neighbours)"
+    if draw not in ("", "all"):
+        errors["draw"] = "draw must be all (draw a view however large)"
     view = View(team=params.get("team") or None, focus=params.get("focus") or None, hops=max(1, min(hops, MAX_HOPS)),
                 blast=params.get("blast") or None, chain=_names(params.get("chain", "")),
-                expand=frozenset(_names(params.get("expand", ""))))
+                expand=frozenset(_names(params.get("expand", ""))), alone=alone == "1",
+                channels=channels if channels in CHANNEL_MODES else "", anyway=draw == "all")
     return view, errors
 
 
@@ -92,7 +108,8 @@ def view_select(topology: Topology, view: View) -> Topology:
     `hops` of a focus, or the blast radius of a service (alone, or highlighted within the others)."""
     names = set(topology.nodes)
     if view.team:
-        names = _team_and_neighbours(topology, view.team)
+        names = _team_and_neighbours(topology, view.team) if not view.alone else {
+            name for name, node in topology.nodes.items() if node.team == view.team}
     if view.focus:
         names &= neighbourhood(topology, view.focus, view.hops)
     if view.blast and not (view.team or view.focus):
@@ -110,18 +127,60 @@ def _team_and_neighbours(topology: Topology, team: str) -> set[str]:
     return members | {link.source for link in touching} | {link.target for link in touching}
 
 
+@dataclass(frozen=True)
+class Layout:
+    """How a view is drawn: the services it shows, the teams folded, where each service is drawn
+    (itself or its team's folder), and the channels drawn as lines (id -> (producer, consumer))."""
+
+    shown: Topology
+    collapsed: set[str]
+    places: dict[str, str]
+    lines: dict[str, tuple[str, str]]
+    channel_nodes: int
+
+    @property
+    def nodes(self) -> int:
+        """How many nodes the drawing has: services, folders and channels (the legend aside)."""
+        return len(set(self.places.values())) + self.channel_nodes
+
+
+def home_team(topology: Topology, view: View) -> str | None:
+    """The team a team or focus view is about ("" for a placeholder in focus), else None."""
+    if view.team:
+        return view.team
+    node = topology.nodes.get(view.focus or "")
+    return (node.team or "") if node else None
+
+
+def view_layout(topology: Topology, view: View) -> Layout:
+    """The Layout of a view (see view_rules for the rules of folding and of channels as lines)."""
+    shown = view_select(topology, view)
+    expand = {"" if name == PLACEHOLDERS else name for name in view.expand}
+    folded = teams_folded({name: node.team or "" for name, node in shown.nodes.items()}, home_team(topology, view),
+                          expand)
+    collapsed = _collapsed_teams(shown, view) | folded
+    places = _places(shown, collapsed)
+    routes = _channel_routes(shown, places)
+    channels = {route[0] for route in routes}
+    lines = channels_as_lines(routes) if channel_lines_wanted(
+        view.channels, len(set(places.values())) + len(channels)) else {}
+    return Layout(shown, collapsed, places, lines, len(channels) - len(lines))
+
+
 def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> str:
     """The DOT text of a view of the topology, with a legend."""
-    shown = view_select(topology, view)
-    collapsed = _collapsed_teams(shown, view)
+    layout = view_layout(topology, view)
+    shown, collapsed, places = layout.shown, layout.collapsed, layout.places
     marks = _marks(topology, view)
     teams_only = bool(collapsed) and all((node.team or "") in collapsed for node in shown.nodes.values())
-    lines = _header(teams_only) + _clusters(shown, collapsed, marks, urls)
-    places = _places(shown, collapsed)
-    lines += _channels(shown, places)
-    edges, groups = _edges(shown, places, marks, urls, view)
+    root = view.focus if view.focus and places.get(view.focus) == view.focus and not teams_only else None
+    force = bool(view.team and collapsed) and not teams_only
+    lines = _header(teams_only, root=root, force=force) + _clusters(shown, collapsed, marks, urls)
+    lines += _channels(shown, places, layout.lines)
+    edges, groups = _edges(shown, places, marks, urls, view, layout.lines)
     undeclared = _observed_edges(shown, places)
-    return _finish(lines + edges + undeclared, _strongest(groups), len(groups), observed=bool(undeclared))
+    return _finish(lines + edges + undeclared, _strongest(groups), len(groups), observed=bool(undeclared),
+                   channel_lines=bool(layout.lines))
 
 
 def _observed_edges(shown: Topology, places: dict[str, str]) -> list[str]:
@@ -167,23 +226,31 @@ def dot_by_force(dot: str) -> str:
     return head + "graph [layout=fdp, " + rest if found and head.count("\n") == 1 else dot
 
 
-def _header(teams_only: bool = False) -> list[str]:
+def _header(teams_only: bool = False, root: str | None = None, force: bool = False) -> list[str]:
     """The graph's attributes. Services flow left to right (dot). A graph of team folders alone has
     no such order (teams call each other both ways): it is laid out by force (neato) with straight
     lines and larger text, so that at fit-to-screen it is about square and its labels can be read;
-    nodes are drawn over the lines that cross them."""
+    nodes are drawn over the lines that cross them. A view around a focused service (`root`) is laid
+    out in rings around it (twopi): the service in the middle, each ring one hop further out. A team
+    among the folders of its neighbours (`force`) is laid out by force keeping its cluster (fdp): the
+    team in the middle, the folders around it (layered, the folders that both call and are called
+    by the team pull the drawing into long back edges)."""
     layout = ('layout=neato, overlap=false, sep="+6", splines=false, outputorder=edgesfirst' if teams_only else
-              'layout=dot, rankdir=LR, nodesep=0.35, ranksep=0.7, newrank=true')
+              f'layout=twopi, root={quote(root)}, ranksep=1.5, overlap=false, sep="+8", splines=true, '
+              f'outputorder=edgesfirst, ratio={CANVAS_RATIO}' if root else
+              f'layout=fdp, overlap=false, sep="+8", splines=true, outputorder=edgesfirst, ratio={CANVAS_RATIO}'
+              if force else 'layout=dot, rankdir=LR, nodesep=0.35, ranksep=0.7, newrank=true')
+    large = teams_only or root or force  # larger text: these drawings are shrunk to fit
     return ['digraph topology {',
             f'  graph [{layout}, fontname="Helvetica", fontsize=11, bgcolor="transparent", '
             'tooltip="Switchboard topology"];',
-            f'  node [fontname="Helvetica", fontsize={14 if teams_only else 11}, shape=box, style="rounded,filled", '
+            f'  node [fontname="Helvetica", fontsize={14 if large else 11}, shape=box, style="rounded,filled", '
             'fillcolor="#ffffff", color="#5b6475", penwidth=1.2, margin="0.12,0.06"];',
-            f'  edge [fontname="Helvetica", fontsize={11 if teams_only else 9}, color="#8a94a6", arrowsize=0.7];']
+            f'  edge [fontname="Helvetica", fontsize={11 if large else 9}, color="#8a94a6", arrowsize=0.7];']
 
 
 def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLinks]], groups: int, *,
-            observed: bool = False) -> str:
+            observed: bool = False, channel_lines: bool = False) -> str:
     """The lines so far, the strongest team links, a note of how many of all `groups` were left out,
     the legend."""
     lines += [_group_edge(key, found) for key, found in strongest]
@@ -191,7 +258,7 @@ def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLi
     if hidden:
         lines.append(f"  label={quote(f'{hidden} weaker team links not drawn: expand a team or focus a service to see them')}; "
                      'labelloc="t"; fontcolor="#5b6475";')
-    lines += _legend(observed=observed)
+    lines += _legend(observed=observed, channel_lines=channel_lines)
     lines.append("}")
     return "\n".join(lines) + "\n"
 
@@ -256,8 +323,10 @@ def _marks(topology: Topology, view: View) -> dict[str, str]:
         marks.update({name: "delayed" for name in delayed})
         marks.update({name: "failing" for name in failing})
         marks[view.blast] = "origin"
+    for name in view.chain:
+        marks.setdefault(name, "chain")
     if view.focus:
-        marks.setdefault(view.focus, "focus")
+        marks[view.focus] = "focus"
     return marks
 
 
@@ -300,11 +369,15 @@ def _node(node: Node, mark: str, urls: Urls) -> str:
     if node.health:
         details.append(f"health: {node.health}")
     style = "rounded,filled,dashed" if node.placeholder else "rounded,filled"
+    focus = mark == "focus"  # the focused service: dark fill, bold white label, thick border
     return quote(node.name) + " " + _attrs(
-        label=node.name, fillcolor=fill, style=style, color="#9aa3b2" if node.placeholder else (
-            "#c62828" if mark in ("origin", "failing") else "#5b6475"),
-        fontcolor="#6b7385" if node.placeholder else None, penwidth="2" if mark in ("origin", "focus") else None,
-        tooltip=" · ".join(details), URL=urls.service.format(name=node.name), target="_top",
+        label=node.name, fillcolor=fill, style=style, color="#0d3a8a" if focus else CHAIN_PEN if mark == "chain" else (
+            "#9aa3b2" if node.placeholder else "#c62828" if mark in ("origin", "failing") else "#5b6475"),
+        fontcolor="#ffffff" if focus else "#6b7385" if node.placeholder else None,
+        fontname="Helvetica-Bold" if focus else None, fontsize="16" if focus else None,
+        penwidth="3" if focus else "2" if mark in ("origin", "chain") else None, id="focus" if focus else None,
+        tooltip=" · ".join(details) + (" · the focus of this view" if focus else ""),
+        URL=urls.service.format(name=node.name), target="_top",
     )
 
 
@@ -317,10 +390,17 @@ def _grouped(places: dict[str, str], link: Link) -> bool:
     return places[link.source] != link.source or places[link.target] != link.target
 
 
-def _channels(shown: Topology, places: dict[str, str]) -> list[str]:
+def _channel_routes(shown: Topology, places: dict[str, str]) -> list[tuple[str, str, str]]:
+    """(channel id, producer, consumer) of every message route through a channel between two
+    services drawn one by one."""
+    return [(_channel_id(link), link.source, link.target) for link in shown.links
+            if link.asynchronous and link.channel and not _grouped(places, link)]
+
+
+def _channels(shown: Topology, places: dict[str, str], as_lines: dict[str, tuple[str, str]]) -> list[str]:
     seen = {}
     for link in shown.links:
-        if link.asynchronous and link.channel and not _grouped(places, link):
+        if link.asynchronous and link.channel and not _grouped(places, link) and _channel_id(link) not in as_lines:
             seen.setdefault(_channel_id(link), link)
     return [_channel(channel_id, link) for channel_id, link in sorted(seen.items())]
 
@@ -342,10 +422,10 @@ def _edge_colour(link: Link) -> str:
     return EDGE_COLOUR["ok"] if link.recommended else EDGE_COLOUR[""]
 
 
-def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls,
-           view: View) -> tuple[list[str], dict[tuple[str, str, str], TeamLinks]]:
-    """The edge lines between services and channels, and the links to or from collapsed teams merged
-    per (source, target, kind)."""
+def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, view: View,
+           as_lines: dict[str, tuple[str, str]]) -> tuple[list[str], dict[tuple[str, str, str], TeamLinks]]:
+    """The edge lines between services and channels (or through a channel drawn as a line), and the
+    links to or from collapsed teams merged per (source, target, kind)."""
     chain_pairs = set(zip(view.chain, view.chain[1:]))
     lines, drawn, groups = [], set(), {}
     for link in shown.links:
@@ -362,6 +442,11 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls,
         in_chain = (link.source, link.target) in chain_pairs
         attrs = dict(color=CHAIN_PEN if in_chain else colour, penwidth="2.4" if in_chain else "1.3",
                      tooltip=tooltip, URL=url, target="_top")
+        if link.asynchronous and link.channel and _channel_id(link) in as_lines:
+            if _channel_id(link) not in drawn:
+                drawn.add(_channel_id(link))
+                lines.append(_channel_line(link, attrs))
+            continue
         if link.asynchronous and link.channel:
             channel = quote(_channel_id(link))
             key = (source, channel, target)
@@ -379,6 +464,15 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls,
         lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(
             style=KIND_STYLE[link.kind], label=SYNC_LABELS.get(link.style), **attrs))
     return lines, links_counted(groups)
+
+
+def _channel_line(link: Link, attrs: dict) -> str:
+    """A topic or queue with one producer and one consumer, drawn as a dashed line labelled with its name."""
+    kind = "topic" if link.style == "pubsub" else "queue"
+    on = f" on {link.broker}" if link.broker else ""
+    attrs = attrs | {"tooltip": f"{link.source} → {kind} {link.channel}{on} → {link.target} ({attrs['tooltip']})"}
+    return f"  {quote(link.source)} -> {quote(link.target)} " + _attrs(
+        style="dashed", label=f"{'⬡' if kind == 'topic' else '⛁'} {link.channel}", fontcolor="#6b4fa0", **attrs)
 
 
 KIND_STYLE = {"sync": "solid", "async": "dashed", "undecided": "dotted"}
@@ -399,7 +493,7 @@ def _group_edge(key: tuple, found: TeamLinks) -> str:
             f'penwidth="{min(1 + count.bit_length() * 0.6, 5):.1f}", color="{colour}", tooltip={quote(tooltip)}]')
 
 
-def _legend(*, observed: bool = False) -> list[str]:
+def _legend(*, observed: bool = False, channel_lines: bool = False) -> list[str]:
     rows = [
         ("sync call (REST/gRPC)", "solid", EDGE_COLOUR["ok"]),
         ("async via topic/queue", "dashed", EDGE_COLOUR["ok"]),
@@ -407,7 +501,8 @@ def _legend(*, observed: bool = False) -> list[str]:
         ("mismatch: error", "solid", EDGE_COLOUR["error"]),
         ("mismatch: warning", "solid", EDGE_COLOUR["warning"]),
         ("deliberate deviation", "solid", EDGE_COLOUR["deliberate"]),
-    ] + [("observed, not declared", "dashed", EDGE_COLOUR["warning"])] * observed
+    ] + [("observed, not declared", "dashed", EDGE_COLOUR["warning"])] * observed + [
+        ("⬡/⛁ name: a topic/queue with one producer and one consumer", "dashed", "#6b4fa0")] * channel_lines
     cells = "".join(
         f'<TR><TD><FONT COLOR="{colour}">{"━━━" if style == "solid" else "╍╍╍" if style == "dashed" else "┈┈┈"}</FONT></TD>'
         f'<TD ALIGN="LEFT">{text}</TD></TR>'
