@@ -22,4 +22,4 @@ class Plan(models.Model):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("plan") + f"?plan={self.name}"
+        return reverse("plan-detail", args=[self.name])

@@ -121,3 +121,14 @@ def plan_checked(*, changes: list[Change]) -> tuple[dict, set[int], list[dict]]:
                    for k, target in enumerate(change.targets) if target not in services]
     teams = {row.source.team_id for row in rows} | {services[c.source] for c in changes if c.add and services.get(c.source)}
     return basis, teams, errors
+
+
+def plan_actions(*, actor, plan: Plan, changes: list[Change]) -> dict:
+    """What the actor may do with a saved plan, as plans.services decides it: delete (its author,
+    maintainers of a team whose services it changes, staff) and accept (while not accepted: whoever
+    may write the decision records of every team it changes, staff)."""
+    teams = set(Service.objects.filter(name__in={c.source for c in changes}, team__isnull=False)
+                .values_list("team_id", flat=True))
+    writes = [actor.can_write_team(team) for team in teams]
+    return {"delete": plan.created_by == actor.label or actor.is_staff or any(writes),
+            "accept": plan.accepted_at is None and (actor.is_staff or (bool(writes) and all(writes)))}

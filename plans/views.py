@@ -1,66 +1,160 @@
-"""The plan page: choose changes, see what they do to the whole system before anything changes."""
+"""The plan pages: choose changes and see what they do to the whole system before anything changes
+(drawn, with the numbers), save a plan with or without accepting it, list the saved plans, and open
+one against the registry of now. Writes go through plans.services, which checks who may."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.safestring import mark_safe
+from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import Conflict, Forbidden, Invalid
+from core.web import page_of
 from topology.authentication import ui_actor
-from topology.models import Interaction
+from topology.models import Interaction, Service
+from topology.render import RenderError, diagram_render
 
-from .changes import changes_parse
-from .evaluation import plan_evaluate
-from .forms import PlanForm
-from .services import plan_accept, plan_save
+from .changes import Change, changes_parse
+from .drawing import plan_dot
+from .evaluation import Evaluated, plan_evaluated, plan_stored_evaluated
+from .forms import PlanFilterForm, PlanForm
+from .models import Plan
+from .selectors import plan_actions, plans_list, plans_summarised
+from .services import plan_accept, plan_delete, plan_save
+
+LIST_SIZE = 20
 
 
-def _interaction_keys() -> list[str]:
-    return [f"{source}/{name}" for source, name in
+def _form(request, data=None, **kwargs) -> PlanForm:
+    keys = [f"{source}/{name}" for source, name in
             Interaction.objects.order_by("source__name", "name").values_list("source__name", "name")]
+    services = list(Service.objects.filter(team__isnull=False).order_by("name").values_list("name", flat=True))
+    return PlanForm(data, interactions=keys, services=services, **kwargs)
+
+
+def _drawing(evaluated: Evaluated, changes: list[Change]) -> dict:
+    """The plan drawn as inline SVG (Graphviz escapes every label and attribute), or why it is not."""
+    dot = plan_dot(before=evaluated.before, after=evaluated.after, changes=changes, result=evaluated.result)
+    try:
+        svg = diagram_render(dot=dot, fmt="svg").decode()
+    except RenderError as exc:
+        return {"svg": "", "problem": str(exc)}
+    return {"svg": mark_safe(svg[svg.index("<svg"):]), "problem": ""}  # noqa: S308
+
+
+def _saved(request) -> dict:
+    """The saved plans (?q=, ?status=, ?page=), each with whether it still applies."""
+    filters = PlanFilterForm(request.GET)
+    clean = filters.cleaned_data if filters.is_valid() else {}
+    page = page_of(request, plans_list(query=clean.get("q", ""), status=clean.get("status", "")), size=LIST_SIZE)
+    return {"filters": filters, "page": page, "saved": plans_summarised(plans=list(page.object_list))}
+
+
+def _evaluated_form(form: PlanForm) -> tuple[dict, list[dict]]:
+    """(context of the evaluated plan, errors labelled with their rows)."""
+    if not form.is_valid():
+        return {}, []
+    changes, errors = changes_parse(form.body())
+    if errors:
+        return {}, form.errors_labelled(errors)
+    try:
+        evaluated = plan_evaluated(changes=changes)
+    except Invalid as exc:
+        return {}, form.errors_labelled(exc.errors)
+    return {"result": evaluated.result, "drawing": _drawing(evaluated, changes)}, []
 
 
 @login_required
 def plan_page(request):
-    """GET shows the form (?interaction= fills the first row); POST evaluates it (nothing is stored)."""
-    keys = _interaction_keys()
+    """GET shows the form (?interaction= fills the first row) and the saved plans; POST evaluates the
+    form (nothing is stored) and draws it."""
+    context = _saved(request)
     if request.method != "POST":
-        form = PlanForm(interactions=keys, initial={"interaction_0": request.GET.get("interaction", "")})
-        return render(request, "plans/plan.html", {"form": form})
-    form = PlanForm(request.POST, interactions=keys)
-    result, errors = None, []
-    if form.is_valid():
-        changes, errors = changes_parse(form.body())
-        if not errors:
-            try:
-                result = plan_evaluate(changes=changes)
-            except Invalid as exc:
-                errors = exc.errors
-    return render(request, "plans/plan.html", {"form": form, "result": result, "errors": errors},
-                  status=200 if result else 422)
+        form = _form(request, initial={"interaction_0": request.GET.get("interaction", "")})
+        return render(request, "plans/plan.html", {**context, "form": form})
+    form = _form(request, request.POST)
+    evaluated, errors = _evaluated_form(form)
+    return render(request, "plans/plan.html", {**context, **evaluated, "form": form, "errors": errors},
+                  status=200 if evaluated else 422)
 
 
-@login_required
-@require_POST
-def plan_accept_page(request):
-    """Save the evaluated plan under a name and accept it: one proposed decision record per change."""
-    form = PlanForm(request.POST, interactions=_interaction_keys())
+def _stored(request, form: PlanForm, *, accept: bool):
+    """Save the evaluated plan under a name, and accept it when asked."""
     errors = []
     if form.is_valid():
         actor = ui_actor(request)
         try:
             plan = plan_save(actor=actor, name=request.POST.get("name", "").strip(),
                              title=request.POST.get("title", "").strip(), body=form.body())
-            decisions = plan_accept(actor=actor, plan=plan)
+            decisions = plan_accept(actor=actor, plan=plan) if accept else []
         except Forbidden as exc:
             raise PermissionDenied(str(exc)) from None
         except (Invalid, Conflict) as exc:
-            errors = exc.errors
+            errors = form.errors_labelled(exc.errors)
         else:
+            if not accept:
+                messages.success(request, f"Plan {plan.name} saved. It is not accepted yet.")
+                return redirect(plan)
             messages.success(request, f"Plan {plan.name} accepted: proposed decision records "
                                       f"{', '.join(d.code for d in decisions)}.")
             return redirect("decision-detail", number=decisions[0].number)
-    changes, found = changes_parse(form.body()) if form.is_valid() else ([], [])
-    result = plan_evaluate(changes=changes) if changes and not found else None
-    return render(request, "plans/plan.html", {"form": form, "result": result, "errors": errors or found,
-                                               "accept_errors": True}, status=422)
+    evaluated, found = _evaluated_form(form)
+    return render(request, "plans/plan.html", {**_saved(request), **evaluated, "form": form,
+                                               "errors": errors or found, "save_errors": True}, status=422)
+
+
+@login_required
+@require_POST
+def plan_save_page(request):
+    """Save the evaluated plan under a name, without accepting it."""
+    return _stored(request, _form(request, request.POST), accept=False)
+
+
+@login_required
+@require_POST
+def plan_accept_page(request):
+    """Save the evaluated plan under a name and accept it: one proposed decision record per change."""
+    return _stored(request, _form(request, request.POST), accept=True)
+
+
+@login_required
+@require_GET
+def plan_detail(request, name: str):
+    """A saved plan against the registry of now: whether it still applies (which change no longer
+    does, and why), what it does, drawn, and what may be done with it."""
+    plan = get_object_or_404(Plan.objects.prefetch_related("decisions"), name=name)
+    stored, evaluated = plan_stored_evaluated(plan=plan)
+    changes, _ = changes_parse({"changes": plan.changes})
+    context = {"plan": plan, "stored": stored, "changes": changes,
+               "may": plan_actions(actor=ui_actor(request), plan=plan, changes=changes)}
+    if evaluated is not None:
+        context |= {"result": evaluated.result, "drawing": _drawing(evaluated, changes)}
+    return render(request, "plans/plan_detail.html", context)
+
+
+@login_required
+@require_POST
+def plan_detail_accept(request, name: str):
+    plan = get_object_or_404(Plan, name=name)
+    try:
+        decisions = plan_accept(actor=ui_actor(request), plan=plan)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    except Conflict as exc:
+        messages.error(request, f"Not accepted: {exc}")
+        return redirect(plan)
+    messages.success(request, f"Plan {plan.name} accepted: proposed decision records "
+                              f"{', '.join(d.code for d in decisions)}.")
+    return redirect(plan)
+
+
+@login_required
+@require_POST
+def plan_delete_page(request, name: str):
+    plan = get_object_or_404(Plan, name=name)
+    try:
+        plan_delete(actor=ui_actor(request), plan=plan)
+    except Forbidden as exc:
+        raise PermissionDenied(str(exc)) from None
+    messages.success(request, f"Plan {name} deleted.")
+    return redirect("plan")

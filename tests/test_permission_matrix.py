@@ -219,6 +219,13 @@ OPERATIONS: tuple[Op, ...] = (
     Op(UI, "POST", "/plans/accept/", "plans", PAGE_OWNER, WHY_PLAN + "; pages take no tokens",
        {"interaction_0": "checkout/pay", "style_0": "queue", "channel_0": "payments.requests",
         "broker_0": "rabbitmq", "name": "pay-by-queue-3", "title": "Queue the payments"}, fmt="form"),
+    Op(UI, "POST", "/plans/save/", "plans", PAGE_OWNER, WHY_PLAN + "; pages take no tokens",
+       {"interaction_0": "checkout/pay", "style_0": "queue", "channel_0": "payments.requests",
+        "broker_0": "rabbitmq", "name": "pay-by-queue-4", "title": "Queue the payments"}, fmt="form"),
+    Op(UI, "POST", "/plans/{plan}/accept/", "plans", PAGE_OWNER,
+       "accepting drafts decision records of the changed interactions: whoever may write those decisions; "
+       "pages take no tokens", {}, fmt="form"),
+    Op(UI, "POST", "/plans/{plan}/delete/", "plans", PAGE_OWNER, WHY_PLAN + "; pages take no tokens", {}, fmt="form"),
     # --- rules -----------------------------------------------------------------------------------------
     Op(API, "POST", f"{V1}/rules/", "rules", STAFF, WHY_STAFF, RULE),
     Op(API, "PUT", f"{V1}/rules/{{rule}}/", "rules", STAFF, WHY_STAFF, {**RULE, "slug": "calls-stay", "title": "Put"}),
