@@ -3,6 +3,7 @@ interactions and their direct neighbours), with changed edges highlighted in the
 ones struck, new ones marked, and the before/after numbers beside it. Pure: graph objects and the
 evaluation in, DOT text out (topology/render.py draws it)."""
 from html import escape
+from textwrap import wrap
 
 from topology import graph
 from topology.rendering import Urls, quote
@@ -11,6 +12,7 @@ from .changes import Change
 
 MAX_NODES = 60  # the touched services first, then their neighbours, until this many
 MAX_LINES = 6  # better or worse sentences listed beside the drawing; the rest are counted
+WRAP = 46  # characters a line of a sentence beside the drawing, so that the drawing keeps its width
 CHANGED, REMOVED, ADDED = "#1f5fd1", "#c62828", "#2e7d32"
 UNCHANGED, TOUCHED_FILL, PLACEHOLDER = "#a3abb9", "#dbe7ff", "#9aa3b2"
 KIND_STYLE = {"sync": "solid", "async": "dashed", "undecided": "dotted"}
@@ -127,7 +129,8 @@ def _summary(result: dict, left_out: int) -> list[str]:
                 f'<TD ALIGN="RIGHT"><FONT COLOR="{colour}">{_html(right)}</FONT></TD></TR>')
 
     def note(text: str, colour: str = "#5b6475") -> str:
-        return f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT COLOR="{colour}">{_html(text)}</FONT></TD></TR>'
+        lines = '<BR ALIGN="LEFT"/>'.join(_html(line) for line in wrap(text, WRAP, subsequent_indent="   "))
+        return f'<TR><TD ALIGN="LEFT" COLSPAN="2"><FONT COLOR="{colour}">{lines}<BR ALIGN="LEFT"/></FONT></TD></TR>'
 
     rows = [row("findings", f"{len(result['before']['findings'])} → {len(result['after']['findings'])}"),
             row("unsettled mismatches", f"{len(result['before']['mismatches'])} → {len(result['after']['mismatches'])}"),
@@ -143,7 +146,7 @@ def _summary(result: dict, left_out: int) -> list[str]:
     return [f'  "plan:summary" [shape=plain, style="", fontsize=10, label={table}];']
 
 
-def _short(text: str, limit: int = 90) -> str:
+def _short(text: str, limit: int = 200) -> str:
     text = " ".join(str(text).split())
     return text if len(text) <= limit else text[:limit - 1] + "…"
 
