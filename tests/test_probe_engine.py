@@ -1,4 +1,5 @@
 """The probe engine against real servers on loopback: HTTP(S), TCP, the target policy and the runner."""
+import asyncio
 import ssl
 from datetime import UTC, datetime, timedelta
 
@@ -105,6 +106,32 @@ def test_it_times_out_a_slow_response(server):
     result = run_one(http(server.url("/slow/800"), timeout=0.2))
     assert (result.outcome, result.error) == (Outcome.DOWN, "timed out after 200ms")
     assert 150 < result.latency_ms < 2000
+
+
+@pytest.mark.parametrize("concurrency", [1, 5])
+def test_it_handles_timeouts_of_many_probes_in_one_run(server, concurrency):
+    # One timer keeps a run's timeouts: each probe still times out at its own deadline, the others
+    # (and the next probes of the same worker) go on.
+    specs = [http(server.url("/slow/800"), timeout=0.2), http(server.url("/ok")), http(server.url("/slow/900"), timeout=0.3),
+             http(server.url("/slow/100"), timeout=0.5), http(server.url("/ok"), timeout=0.25)]
+    results = probes_run(specs, policy=POLICY, concurrency=concurrency)
+    assert [(r.outcome, r.error) for r in results] == [
+        (Outcome.DOWN, "timed out after 200ms"), (Outcome.UP, ""), (Outcome.DOWN, "timed out after 300ms"),
+        (Outcome.UP, ""), (Outcome.UP, "")]
+    assert 150 < results[0].latency_ms < 700 and 250 < results[2].latency_ms < 800
+
+
+def test_it_rejects_to_turn_a_cancelled_run_into_timeouts(server):
+    async def cancelled():
+        running = asyncio.ensure_future(probes_run_async([http(server.url("/slow/800"), timeout=0.5)] * 3,
+                                                         policy=POLICY))
+        await asyncio.sleep(0.1)
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        return "cancelled"
+
+    assert coroutine_run(cancelled()) == "cancelled"
 
 
 def test_it_degrades_a_response_slower_than_max_latency_ms(server):

@@ -21,9 +21,9 @@ from urllib.parse import unquote, urljoin, urlsplit
 import h11
 import httptools
 
-from .policy import address_resolve, policy_ssl_context
+from .policy import address_literal_checked, address_resolve, policy_ssl_context
 from .spec import ProbeSpec, json_path_parts, status_expected
-from .tcp import socket_connected
+from .tcp import socket_connect_wait, socket_started
 
 if TYPE_CHECKING:
     from .runner import Attempt, Measured
@@ -74,29 +74,46 @@ class Reply:
     cert_days: float | None
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class Request:
-    """One hop: where to, how, with which headers and body."""
+    """One hop: where to, how, with which headers and body, and the bytes that ask it (framed for
+    the probe's location). Built once per target and kept (see request_first): never changed."""
 
     url: Url
     method: str
-    headers: dict
+    headers: tuple[tuple[str, str], ...]
     body: bytes
+    data: bytes
 
 
 async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
     """Send the request (following redirects) and check the status, body and JSON expectations."""
-    request = Request(url_parts(spec.target), spec.options.get("method", DEFAULT_METHOD),
-                      spec.options.get("headers", {}), spec.options.get("body", "").encode())
-    want_body = not BODY_EXPECTATIONS.isdisjoint(spec.expect)
-    expected = spec.expect.get("status")
-    limit = spec.options.get("max_redirects", DEFAULT_REDIRECTS)
+    options, expect = spec.options, spec.expect
+    if options:
+        request = request_first(spec.target, options.get("method", DEFAULT_METHOD),
+                                tuple((options.get("headers") or {}).items()), options.get("body", ""),
+                                attempt.location)
+        limit = options.get("max_redirects", DEFAULT_REDIRECTS)
+    else:
+        request, limit = request_first(spec.target, DEFAULT_METHOD, (), "", attempt.location), DEFAULT_REDIRECTS
+    want_body = bool(expect) and not BODY_EXPECTATIONS.isdisjoint(expect)
+    expected = expect.get("status")
     reply, hops = await exchange(request, attempt, want_body, expected), 0
-    while hops < limit and _follows(reply, spec.expect):
-        request, hops = _redirected(request, reply), hops + 1
+    while hops < limit and _follows(reply, expect):
+        request, hops = _redirected(request, reply, attempt.location), hops + 1
         reply = await exchange(request, attempt, want_body, expected)
-    note = f" (redirect not followed: max_redirects={limit} reached)" if _follows(reply, spec.expect) else ""
-    return _values(reply), _problem(reply, spec.expect, note)
+    note = f" (redirect not followed: max_redirects={limit} reached)" if _follows(reply, expect) else ""
+    return _values(reply), _problem(reply, expect, note)
+
+
+@lru_cache(maxsize=4096)
+def request_first(target: str, method: str, headers: tuple[tuple[str, str], ...], body: str,
+                  location: str) -> Request:
+    """The first hop of a probe, cached on what it is made of: the same probes run again and again,
+    so the URL is split and the request framed once, not on every run."""
+    encoded = body.encode()
+    url = url_parts(target)
+    return Request(url, method, headers, encoded, _request_bytes(url, method, headers, encoded, location))
 
 
 @lru_cache(maxsize=4096)
@@ -126,21 +143,33 @@ async def exchange(request: Request, attempt: Attempt, want_body: bool, expected
     The body is read when `want_body`, or when the status is not the `expected` one (for the error's snippet).
     """
     url = request.url
-    address = await address_resolve(attempt.policy, url.host, url.port)
-    data = _request_bytes(url, request.method, tuple(request.headers.items()), request.body, attempt.location)
+    # An IP literal is checked without awaiting anything; a name is resolved and its addresses checked.
+    address = address_literal_checked(attempt.policy, url.host)
+    if address is None:
+        address = await address_resolve(attempt.policy, url.host, url.port)
     parser = ResponseParser(want_body, expected)
     attempt.connecting()
-    sock = await socket_connected(address, url.port)
+    sock, connected = socket_started(address, url.port)
+    if not connected:
+        await socket_connect_wait(sock, (address, url.port))
     if url.scheme == HTTPS:
-        return await _over_tls(sock, url.host, data, parser, policy_ssl_context(attempt.policy))
-    return await _over_socket(sock, data, parser)
+        return await _over_tls(sock, url.host, request.data, parser, policy_ssl_context(attempt.policy))
+    return await _over_socket(sock, request.data, parser)
 
 
 async def _over_socket(sock: socket.socket, data: bytes, parser: ResponseParser) -> Reply:
-    """Plain HTTP straight on the socket: the hot path, with no transport or protocol objects."""
+    """Plain HTTP straight on the socket: the hot path, with no transport or protocol objects.
+
+    A request fits a fresh socket's send buffer, so it is written at once; the loop only sends
+    what did not fit."""
     loop = asyncio.get_running_loop()
     with sock:
-        await loop.sock_sendall(sock, data)
+        try:
+            sent = sock.send(data)
+        except BlockingIOError:
+            sent = 0
+        if sent < len(data):
+            await loop.sock_sendall(sock, data[sent:])
         reply = None
         while reply is None:
             reply = parser.feed(await loop.sock_recv(sock, READ_SIZE))
@@ -170,6 +199,8 @@ async def _over_tls(sock: socket.socket, host: str, data: bytes, parser: Respons
 class ResponseParser:
     """Feeds bytes to httptools (llhttp, in C) until the reply is complete enough: the head, and the
     body when it is wanted. Interim 1xx responses are skipped."""
+
+    __slots__ = ("want_body", "expected", "parser", "reply", "location", "chunks", "size", "complete")
 
     def __init__(self, want_body: bool, expected: object) -> None:
         self.want_body, self.expected = want_body, expected
@@ -201,7 +232,7 @@ class ResponseParser:
     # httptools callbacks
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        if name.lower() == b"location":
+        if len(name) == 8 and name.lower() == b"location":
             self.location = value
 
     def on_headers_complete(self) -> None:
@@ -292,15 +323,15 @@ def _follows(reply: Reply, expect: dict) -> bool:
     return "status" not in expect or not status_expected(reply.status, expect["status"])
 
 
-def _redirected(request: Request, reply: Reply) -> Request:
+def _redirected(request: Request, reply: Reply, location: str) -> Request:
     """The next hop: GET without a body after 301/302/303 (as browsers do), credentials kept in-origin only."""
     url = url_parts(urljoin(_absolute(request.url), reply.location))
     same_origin = url.origin == request.url.origin
-    headers = request.headers if same_origin else {
-        name: value for name, value in request.headers.items() if name.lower() not in SENSITIVE_HEADERS}
-    if reply.status in GET_AFTER and request.method != "HEAD":
-        return Request(url, "GET", headers, b"")
-    return Request(url, request.method, headers, request.body)
+    headers = request.headers if same_origin else tuple(
+        (name, value) for name, value in request.headers if name.lower() not in SENSITIVE_HEADERS)
+    method, body = ("GET", b"") if reply.status in GET_AFTER and request.method != "HEAD" else (
+        request.method, request.body)
+    return Request(url, method, headers, body, _request_bytes(url, method, headers, body, location))
 
 
 def _absolute(url: Url) -> str:

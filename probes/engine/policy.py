@@ -10,13 +10,14 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from .addresses import REFUSED, Address, Network, address_forms, always_denied_reason, network_holding
 from .spec import host_port
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
+LITERALS_KEPT = 4096
 
 
 class TargetRefused(Exception):
@@ -31,6 +32,9 @@ class TargetPolicy:
     denied: tuple[Network, ...] = ()
     resolver: Resolver | None = None
     ssl_context: ssl.SSLContext | None = None
+    # What this policy says of each IP literal target seen so far ("" = allowed): the per-probe check
+    # of a literal target is one dictionary read, without hashing the policy's networks.
+    literal_refusals: dict[str, str] = field(default_factory=dict, compare=False, hash=False, repr=False)
 
 
 def policy_build(*, allowed: Iterable[str] = (), denied: Iterable[str] = (), **kw) -> TargetPolicy:
@@ -62,14 +66,32 @@ def _default_ssl_context() -> ssl.SSLContext:
 
 async def address_resolve(policy: TargetPolicy, host: str, port: int) -> str:
     """Resolve `host` once and return the first address the policy allows; TargetRefused otherwise."""
+    address = address_literal_checked(policy, host)
+    if address is not None:
+        return address
     host = host.strip("[]")
-    if _literal(host) is not None:
-        reason = _literal_refusal(policy, host)
-        if reason:
-            raise TargetRefused(f"{host}: {REFUSED}: {reason}")
-        return host
     candidates = await _resolved(policy, host, port)
     return _first_allowed(policy, host, candidates)
+
+
+def address_literal_checked(policy: TargetPolicy, host: str) -> str | None:
+    """`host` (brackets stripped) when it is an IP literal the policy allows; TargetRefused when the
+    policy refuses it; None when it is a name, which address_resolve must resolve and check.
+
+    Synchronous, so the hot path of a literal target (the common case for internal services) awaits
+    nothing before connecting."""
+    reason = policy.literal_refusals.get(host)
+    if reason is None:
+        if _literal(host.strip("[]")) is None:
+            return None
+        refusals = policy.literal_refusals
+        if len(refusals) >= LITERALS_KEPT:
+            refusals.clear()
+        reason = refusals[host] = refusal_reason(policy, _literal(host.strip("[]")))
+    host = host.strip("[]")
+    if reason:
+        raise TargetRefused(f"{host}: {REFUSED}: {reason}")
+    return host
 
 
 async def host_port_resolve(policy: TargetPolicy, target: str) -> tuple[str, str, int]:
@@ -88,12 +110,6 @@ def _literal(host: str) -> Address | None:
         return ipaddress.ip_address(host)
     except ValueError:
         return None
-
-
-@lru_cache(maxsize=4096)
-def _literal_refusal(policy: TargetPolicy, host: str) -> str:
-    """refusal_reason for an IP literal, cached per policy (the fast path: no resolution at all)."""
-    return refusal_reason(policy, _literal(host))
 
 
 async def _resolved(policy: TargetPolicy, host: str, port: int) -> list[str]:

@@ -25,27 +25,39 @@ async def probe(spec: ProbeSpec, attempt: Attempt) -> Measured:
 
 
 async def socket_connected(address: str, port: int) -> socket.socket:
-    """A connected non-blocking socket to an IP address.
+    """A connected non-blocking socket to an IP address."""
+    sock, connected = socket_started(address, port)
+    if not connected:
+        await socket_connect_wait(sock, (address, port))
+    return sock
 
-    The connect is asked twice before waiting on the loop: on loopback (and other very near hosts)
-    the handshake is already done by then, which saves a loop round per probe on the hot path.
+
+def socket_started(address: str, port: int) -> tuple[socket.socket, bool]:
+    """A non-blocking socket to an IP address with its connect begun, and whether it is already connected.
+
+    The connect is asked twice before anyone waits on the loop: on loopback (and other very near
+    hosts) the handshake is already done by then, which saves a loop round per probe on the hot path.
     """
     sock = socket.socket(socket.AF_INET6 if ":" in address else socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setblocking(False)
-        await _connect(sock, (address, port))
+        code = sock.connect_ex((address, port))
+        if code in IN_PROGRESS:
+            code = sock.connect_ex((address, port))
+        if code in IN_PROGRESS:
+            return sock, False
+        if code not in CONNECTED:
+            raise OSError(code, f"Connect call failed {(address, port)}")
     except BaseException:
         sock.close()
         raise
-    return sock
+    return sock, True
 
 
-async def _connect(sock: socket.socket, target: tuple[str, int]) -> None:
-    """Connect at once when the handshake completes immediately, else wait for it on the loop."""
-    code = sock.connect_ex(target)
-    if code in IN_PROGRESS:
-        code = sock.connect_ex(target)
-    if code in IN_PROGRESS:
+async def socket_connect_wait(sock: socket.socket, target: tuple[str, int]) -> None:
+    """Wait on the loop for a connect that socket_started began; the socket is closed if it fails."""
+    try:
         await asyncio.get_running_loop().sock_connect(sock, target)
-    elif code not in CONNECTED:
-        raise OSError(code, f"Connect call failed {target}")
+    except BaseException:
+        sock.close()
+        raise
