@@ -2,6 +2,9 @@
 #
 #   make run     install what is missing, migrate, load demo data, serve on
 #                http://127.0.0.1:$(PORT)/ with web + Celery worker + beat
+#   make site LOCATION=eu
+#                a probe worker for one site: consumes only probes.<LOCATION>,
+#                needs only CELERY_BROKER_URL (no database; see docs/probes.md)
 #   make test    install what is missing, then run the test suite
 #   make fuzz    fuzz the API against its OpenAPI schema with Schemathesis
 #                (scripts/api_fuzz.py; FUZZ_ARGS, e.g. --max-examples 50)
@@ -28,7 +31,7 @@ RUNTIME_STAMP := $(VENV)/.installed-requirements
 DEV_STAMP := $(VENV)/.installed-requirements-dev
 
 .DEFAULT_GOAL := help
-.PHONY: help run test fuzz venv venv-dev system-deps clean clean-all
+.PHONY: help run site test fuzz venv venv-dev system-deps clean clean-all
 
 # A venv whose interpreter no longer runs (its base Python was removed or
 # upgraded) is recreated rather than trusted.
@@ -82,6 +85,16 @@ run: system-deps $(RUNTIME_STAMP)
 	@echo "Switchboard is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
 	@echo
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" exec $(VENV)/bin/honcho start -p $(PORT)
+
+# A probe site: runs the probes of one location from broker messages and sends the results back
+# through the broker; it never connects to the database (PROBE_SITE: see webapp/settings.py).
+LOCATION ?=
+SITE_CONCURRENCY ?= 2
+site: system-deps $(RUNTIME_STAMP)
+	@if [ -z "$(LOCATION)" ]; then echo "make site: name the location, e.g. make site LOCATION=eu" >&2; exit 2; fi
+	@mkdir -p "$(VAR_DIR)"
+	PROBE_SITE=$(LOCATION) exec $(VENV)/bin/celery -A webapp worker -l warning --concurrency $(SITE_CONCURRENCY) \
+	    -Q probes.$(LOCATION) -n probes-$(LOCATION)@%h
 
 # Exits 0 exactly when pytest does; pytest's own exit code is printed (and
 # written to $(PYTEST_RC_FILE) when that is set).

@@ -14,10 +14,12 @@ Prints, in one run:
   3. whole path: 1,000 declared probes (10 services x 100, registered with registration_apply), all
      due. Timed from the start of probes_dispatch until the 1,000th result is stored:
        (a) in this process: Celery task_always_eager, so each apply_async made by runs_send runs the
-           task body (topology.tasks.probes_run -> probe_batch_run) at once, batch after batch, as a
-           solo worker would; the time is split into its parts;
-       (b) a real `celery -A webapp worker -Q probes.default --concurrency 2` (prefork, two processes,
-           as the Procfile of `make run` starts it) on --broker.
+           task body (topology.tasks.probes_run -> probe_batch_run, the specs in the message) at once,
+           and the results it sends run probes.tasks.probe_results_record at once too, batch after
+           batch, as a solo worker would; the time is split into its parts;
+       (b) a real `celery -A webapp worker -Q probes.default,probes.results --concurrency 2` (prefork,
+           two processes, as the Procfile of `make run` starts it) on --broker: runs and results both
+           go through the broker.
   4. dispatch jitter: 1,000 probes due every 10 s (phases spread as registration spreads them).
      probes_dispatch is called once a second for --jitter-seconds, as beat calls it. Batches run in
      the worker of 3(b), or in a thread of this process if it did not start. Lag is the started_at of
@@ -458,8 +460,8 @@ def speed(target: str, folder: str, concurrencies: list[int], seconds: int, repe
 class PartTimer:
     """Wraps module functions of probe_services to add up the seconds spent in each."""
 
-    NAMES = ("probes_dispatch", "runs_send", "_schedule_advance", "_slot_claim", "probe_specs", "probes_execute",
-             "probe_results_record")
+    NAMES = ("probes_dispatch", "runs_send", "_schedule_advance", "_claims_mark", "probes_execute", "results_send",
+             "probe_results_receive", "probe_results_record")
 
     def __init__(self) -> None:
         self.seconds = dict.fromkeys(self.NAMES, 0.0)
@@ -551,19 +553,25 @@ def results_wait(slot: datetime, count: int, seconds: float = 60.0, worker: subp
 
 
 def queue_purge() -> None:
-    """Drop leftover tasks of an earlier, interrupted run from the probe queue."""
+    """Drop leftover tasks of an earlier, interrupted run from the probe and results queues."""
+    from django.conf import settings
+
     from webapp.celery import app
 
     with app.connection_for_write() as conn:
-        with contextlib.suppress(Exception):
-            conn.default_channel.queue_purge(QUEUE)
+        for queue in (QUEUE, settings.PROBE_RESULTS_QUEUE):
+            with contextlib.suppress(Exception):
+                conn.default_channel.queue_purge(queue)
 
 
 @contextlib.contextmanager
 def celery_worker(folder: str):
+    from django.conf import settings
+
     queue_purge()
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    command = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", QUEUE, "--pool", "prefork",
+    queues = f"{QUEUE},{settings.PROBE_RESULTS_QUEUE}"  # runs and the results they send, as `make run`'s worker
+    command = [sys.executable, "-m", "celery", "-A", "webapp", "worker", "-Q", queues, "--pool", "prefork",
                "--concurrency", str(WORKER_PROCESSES), "--loglevel", "WARNING", "-n", f"bench-probes-{os.getpid()}@%h", "--without-gossip",
                "--without-mingle", "--without-heartbeat"]
     with process("celery-worker", command, folder, env=env) as worker:
@@ -587,7 +595,8 @@ def worker_rounds(ids: list[int], repeat: int, worker: subprocess.Popen, folder:
 
 
 class ThreadWorker:
-    """A worker in a thread of this process: runs each batch runs_send would queue with the task body."""
+    """A worker in a thread of this process: runs each batch runs_send would queue from its message,
+    as a site worker does, and records its results as the central worker does."""
 
     def __init__(self) -> None:
         import queue
@@ -599,11 +608,16 @@ class ThreadWorker:
     def loop(self) -> None:
         from django.db import connection
 
-        from probes.tasks import probes_run
+        from probes.engine.wire import result_encode, runs_decode
+        from probes.services import probe_results_receive, probes_execute
 
         try:
             while (task := self.tasks.get()) is not None:
-                probes_run(*task)
+                location, slot, items = task
+                specs, dues = runs_decode(items)
+                results = probes_execute(specs=specs, location=location, not_before=[due.timestamp() for due in dues])
+                probe_results_receive(location=location, slot=datetime.fromisoformat(slot),
+                                      items=[result_encode(result) for result in results])
         finally:
             connection.close()
 
@@ -654,7 +668,7 @@ def jitter(target: str, seconds: int, worker: subprocess.Popen | None, count: in
             dispatch_ms.append((time.perf_counter() - started) * 1000)
     finally:
         probe_services.runs_send = original
-    wanted = {(int(pid), slot) for slot, _, batches in sent for items in batches.values() for pid, _ in items}
+    wanted = {(int(pid), slot) for slot, _, batches in sent for items in batches.values() for pid, *_ in items}
     deadline = time.monotonic() + 30
     stored = {}
     while time.monotonic() < deadline:
@@ -670,7 +684,7 @@ def jitter(target: str, seconds: int, worker: subprocess.Popen | None, count: in
     lags, from_dispatch = [], []
     for slot, called_at, batches in sent:
         for items in batches.values():
-            for pid, due in items:
+            for pid, due, *_ in items:
                 started = stored.get((int(pid), slot))
                 if started is not None:
                     lags.append((started - datetime.fromisoformat(due)).total_seconds() * 1000)
@@ -1034,25 +1048,28 @@ def run(args, folder: str) -> None:
             rate = PROBES / statistics.median(rounds)
             ratio = f" = {rate / reference:.2f}x baseline" if reference else ""
             print(f"(a) in-process, Celery task_always_eager (runs_send's apply_async runs topology.tasks.probes_run"
-                  f" -> probe_batch_run, {math.ceil(PROBES / settings.PROBE_BATCH_SIZE)} batches one after another):")
+                  f" -> probe_batch_run -> results_send -> probes.tasks.probe_results_record, "
+                  f"{math.ceil(PROBES / settings.PROBE_BATCH_SIZE)} batches one after another):")
             print(f"    {statistics.median(rounds) * 1000:7.0f} ms median of {args.repeat} "
                   f"(best {min(rounds) * 1000:.0f}) = {rate:.0f} probes/s{ratio}"
                   + (f"  (goal >= 1.0x: {goal(rate / reference, 1.0, above=True)})" if reference else ""))
             total = parts["probes_dispatch"]
             send = parts["runs_send"]
-            inner = {"claim (_slot_claim)": parts["_slot_claim"], "load specs (probe_specs)": parts["probe_specs"],
-                     "run (probes_execute)": parts["probes_execute"],
+            inner = {"run (probes_execute)": parts["probes_execute"],
+                     "receive (decode, known probes)": parts["probe_results_receive"] - parts["probe_results_record"],
                      "record (probe_results_record)": parts["probe_results_record"]}
             print(f"    per round (mean {total * 1000:.0f} ms): dispatch up to the commit "
                   f"{(total - send) * 1000:.0f} ms (of which _schedule_advance {parts['_schedule_advance'] * 1000:.0f}"
-                  f" ms); Celery and other {(send - sum(inner.values())) * 1000:.0f} ms;")
+                  f" ms, claims _claims_mark {parts['_claims_mark'] * 1000:.0f} ms); Celery, messages and other "
+                  f"{(send - sum(inner.values())) * 1000:.0f} ms;")
             print("    " + "; ".join(f"{name} {seconds * 1000:.0f} ms" for name, seconds in inner.items()))
             try:
                 worker = stack.enter_context(celery_worker(folder))
                 rounds = worker_rounds(ids, args.repeat, worker, folder)
                 rate = PROBES / statistics.median(rounds)
                 ratio = f" = {rate / reference:.2f}x baseline" if reference else ""
-                print(f"(b) real worker (celery worker -Q {QUEUE} --concurrency {WORKER_PROCESSES}, prefork, broker "
+                print(f"(b) real worker (celery worker -Q {QUEUE},{settings.PROBE_RESULTS_QUEUE} --concurrency "
+                      f"{WORKER_PROCESSES}, prefork, broker "
                       f"{settings.CELERY_BROKER_URL.split('://')[0]}), time until the 1,000th result is in the "
                       f"database (polled every 10 ms):")
                 print(f"    {statistics.median(rounds) * 1000:7.0f} ms median of {args.repeat} "

@@ -1,10 +1,14 @@
 """Probe writes: materialise declarations, dispatch due runs, record results, roll up and prune.
 
-The flow of a run: beat -> `probes_dispatch` picks due probes (skipping rows another dispatcher holds)
-and queues one task per location and batch -> the worker's `probe_batch_run` claims the slot
-(conditional UPDATE, so a redelivered task never runs a probe twice for one slot), runs the specs
-through `probes.engine` and `probe_results_record` writes the results in bulk and moves each
-status forward only (a late result never overwrites a newer one).
+The flow of a run: beat -> `probes_dispatch` picks due probes (skipping rows another dispatcher holds),
+marks their statuses claimed for the slot (one UPDATE) and queues one task per location and batch,
+with everything a run needs in the message (probes.engine.wire: spec, due time) -> a worker at that
+location, which needs only the broker, runs the specs through `probes.engine` (`probe_batch_run`) and
+sends the results to the queue PROBE_RESULTS_QUEUE -> a central worker's `probe_results_receive`
+writes them in bulk and moves each status forward only (`probe_results_record`). The results' key
+(slot, probe, location) keeps one result however often a run executes or its result is delivered,
+and a late result is still stored without overwriting a newer status. Runs dispatched but with no
+result are sent again once by `probe_claims_recover`.
 """
 import json
 import ssl
@@ -26,16 +30,19 @@ from topology.models import Service
 from .engine.policy import TargetPolicy, policy_build
 from .engine.runner import probes_run
 from .engine.spec import Kind, ProbeDeclaration, ProbeResult as RunResult, ProbeSpec, probe_declaration_check
+from .engine.wire import result_encode, results_decode, run_encode, runs_decode
 from .choices import ProbeOutcome
 from .models import Probe, ProbeStatus
 from .results_store import probe_results_store
 from .signals import StateChange, probe_states_confirmed
 
 RUN_TASK = "topology.tasks.probes_run"  # probes.tasks.probes_run, sent by name: that module imports this one
+RECORD_TASK = "probes.tasks.probe_results_record"  # runs only on central workers (PROBE_RESULTS_QUEUE)
 DISPATCH_LIMIT = 20000
 # Beat dispatches once a second; probes due within the next second go now and wait in the worker
 # for their own due time, so they start on time rather than up to a second late.
 LOOKAHEAD = timedelta(seconds=1)
+SPEC_FIELDS = ("kind", "target", "timeout", "options", "expect")
 PROBE_FIELDS = ["kind", "target", "interval", "timeout", "options", "expect", "locations", "description",
                 "next_due_at", "updated_at"]
 
@@ -101,16 +108,18 @@ def _statuses_sync(rows: list[Probe]) -> None:
 
 
 def probes_dispatch(*, now: datetime | None = None, limit: int = DISPATCH_LIMIT) -> int:
-    """Queue every due probe once per location; returns how many runs were queued."""
+    """Queue every due probe once per location, with its spec; returns how many runs were queued."""
     now = now or timezone.now()
     with transaction.atomic():
         due = list(Probe.objects.select_for_update(skip_locked=True).filter(next_due_at__lte=now + LOOKAHEAD)
-                   .order_by("next_due_at").values_list("id", "interval", "locations", "next_due_at")[:limit])
+                   .order_by("next_due_at").values_list("id", "interval", "locations", "next_due_at", *SPEC_FIELDS)
+                   [:limit])
         if not due:
             return 0
         _schedule_advance(due, now)
-        batches = _batches(due)
         slot = now.replace(microsecond=0)
+        _claims_mark(probe_ids=[row[0] for row in due], slot=slot)
+        batches = _batches(due)
         transaction.on_commit(lambda: runs_send(slot=slot, batches=batches))
     return sum(len(items) for items in batches.values())
 
@@ -119,7 +128,7 @@ def _schedule_advance(due: list[tuple], now: datetime) -> None:
     """Next due = the old due time plus the interval, or a fresh start when that is already past:
     one UPDATE per distinct interval (there are few), computed by the database."""
     by_interval: dict[float, list[int]] = {}
-    for pid, interval, _, _ in due:
+    for pid, interval, *_ in due:
         by_interval.setdefault(interval, []).append(pid)
     for interval, ids in by_interval.items():
         step = timedelta(seconds=interval)
@@ -127,28 +136,43 @@ def _schedule_advance(due: list[tuple], now: datetime) -> None:
             When(next_due_at__gt=now - step, then=F("next_due_at") + step), default=Value(now + step)))
 
 
+def _claims_mark(*, probe_ids: list[int], slot: datetime) -> None:
+    """Every location of these probes is sent a run of this slot: one UPDATE marks them all, so
+    probe_claims_recover can find the runs whose result never came."""
+    ProbeStatus.objects.filter(probe_id__in=probe_ids).update(claimed_slot=slot, claim_token=uuid.uuid4().hex)
+
+
 def _batches(due: list[tuple]) -> dict[str, list[list]]:
     by_location: dict[str, list[list]] = {}
-    for pid, _, locations, due_at in due:
+    for pid, _, locations, due_at, *spec in due:
+        item = run_encode(_spec(pid, *spec), due_at)
         for location in locations:
-            by_location.setdefault(location, []).append([pid, due_at.isoformat()])
+            by_location.setdefault(location, []).append(item)
     return by_location
 
 
-def runs_send(*, slot: datetime, batches: dict[str, list[list]], retake: bool = False) -> None:
-    """Queue the runs of each location on its own queue, in batches of PROBE_BATCH_SIZE."""
+def _spec(pid: int, kind: str, target: str, timeout: float, options: dict | None, expect: dict | None) -> ProbeSpec:
+    return ProbeSpec(key=str(pid), kind=Kind(kind), target=target, timeout=timeout, options=options or {},
+                     expect=expect or {})
+
+
+def runs_send(*, slot: datetime, batches: dict[str, list[list]]) -> None:
+    """Queue the runs of each location on its own queue, in batches of PROBE_BATCH_SIZE. The message
+    holds the targets (and any secret in them): the task's shown arguments (argsrepr, what monitoring
+    tools display) name only the location, the slot and how many runs."""
     task = current_app.tasks[RUN_TASK]
     size = settings.PROBE_BATCH_SIZE
-    extra = {"retake": True} if retake else {}
     for location, items in batches.items():
         for start in range(0, len(items), size):
-            task.apply_async(args=[location, slot.isoformat(), items[start:start + size]], kwargs=extra,
-                             queue=probe_queue(location))
+            chunk = items[start:start + size]
+            task.apply_async(args=[location, slot.isoformat(), chunk], queue=probe_queue(location),
+                             argsrepr=f"({location!r}, {slot.isoformat()!r}, <{len(chunk)} runs>)")
 
 
-# --- runs whose worker died --------------------------------------------------------------------
+# --- runs whose result never came ---------------------------------------------------------------
 
-# A claim with no result this long after its slot (beyond the probe's timeout) lost its worker.
+# A run sent this long after its slot (beyond the probe's timeout) with no result was lost: its
+# worker died, or the central worker writing its result did, or a message went missing.
 RECOVER_AFTER = timedelta(seconds=30)
 # Older claims are left alone: the probe has run again since, or will, and a result that late says nothing.
 RECOVER_HORIZON = timedelta(minutes=10)
@@ -167,70 +191,77 @@ def probe_claims_recover_due() -> int:
 
 
 def probe_claims_recover(*, now: datetime | None = None) -> int:
-    """Queue again, with `retake`, the runs a worker claimed and never recorded (killed mid-batch;
-    on the filesystem broker its message is gone, on Redis it would come back only after the
-    visibility timeout). Each lost claim is recovered once: its token is swapped by a conditional
-    UPDATE, so two dispatchers never both send it. Returns how many runs were queued again."""
+    """Queue again, with their specs, the runs dispatched and never recorded (a site worker killed
+    mid-batch, a central writer killed mid-write: on the filesystem broker a fetched message is gone,
+    on Redis it comes back only after the visibility timeout). Each lost run is sent again once: one
+    UPDATE swaps the claims' token for a recovery mark under the same conditions, so two dispatchers
+    never both send it. Returns how many runs were queued again."""
     now = now or timezone.now()
-    lost = (ProbeStatus.objects.filter(claimed_slot__gte=now - RECOVER_HORIZON, claimed_slot__lt=now - RECOVER_AFTER)
-            .filter(Q(last_slot__isnull=True) | Q(last_slot__lt=F("claimed_slot")))
-            .exclude(claim_token__startswith=RECOVER_TOKEN)
-            .values_list("pk", "probe_id", "location", "claimed_slot", "claim_token", "probe__timeout"))
+    lost = _claims_lost(now)
+    candidates = [pk for pk, slot, timeout in lost.values_list("pk", "claimed_slot", "probe__timeout")
+                  if slot + RECOVER_AFTER + timedelta(seconds=timeout) <= now]
+    if not candidates:
+        return 0
+    mark = RECOVER_TOKEN + uuid.uuid4().hex[:32 - len(RECOVER_TOKEN)]
+    _claims_lost(now).filter(pk__in=candidates).update(claim_token=mark)
+    taken = (ProbeStatus.objects.filter(claim_token=mark)
+             .values_list("location", "claimed_slot", "probe_id", *(f"probe__{name}" for name in SPEC_FIELDS)))
     batches: dict[datetime, dict[str, list[list]]] = {}
-    for pk, probe_id, location, slot, token, timeout in lost:
-        if slot + RECOVER_AFTER + timedelta(seconds=timeout) > now:
-            continue
-        mark = RECOVER_TOKEN + uuid.uuid4().hex[:32 - len(RECOVER_TOKEN)]
-        if ProbeStatus.objects.filter(pk=pk, claimed_slot=slot, claim_token=token).update(claim_token=mark):
-            batches.setdefault(slot, {}).setdefault(location, []).append([probe_id, slot.isoformat()])
+    for location, slot, pid, *spec in taken:
+        batches.setdefault(slot, {}).setdefault(location, []).append(run_encode(_spec(pid, *spec), slot))
     for slot, by_location in batches.items():
-        runs_send(slot=slot, batches=by_location, retake=True)
+        runs_send(slot=slot, batches=by_location)
     return sum(len(items) for by_location in batches.values() for items in by_location.values())
+
+
+def _claims_lost(now: datetime):
+    return (ProbeStatus.objects.filter(claimed_slot__gte=now - RECOVER_HORIZON, claimed_slot__lt=now - RECOVER_AFTER)
+            .filter(Q(last_slot__isnull=True) | Q(last_slot__lt=F("claimed_slot")))
+            .exclude(claim_token__startswith=RECOVER_TOKEN))
 
 
 def probe_run_now(*, probe: Probe) -> datetime:
     """Queue one run of this probe at every location now (nothing is written, so no need to wait for
     a commit; a broker that does not answer raises kombu's OperationalError). Returns the slot."""
     slot = timezone.now()
-    items = [[probe.id, slot.isoformat()]]
-    runs_send(slot=slot, batches={location: items for location in probe.locations})
+    item = run_encode(_spec(probe.id, probe.kind, probe.target, probe.timeout, probe.options, probe.expect), slot)
+    runs_send(slot=slot, batches={location: [item] for location in probe.locations})
     return slot
 
 
 # --- run and record ----------------------------------------------------------------------------
 
 
-def probe_batch_run(*, location: str, slot: datetime, items: list[list], retake: bool = False) -> int:
-    """Claim, run and record one batch; returns how many probes ran (0 for an already-run slot).
-
-    With `retake` (a retried, redelivered or recovered run) the claims of this very slot that have no
-    result yet are taken back too: the run that took them died or failed before recording. Should it
-    still be alive, both record and the results' key (slot, probe, location) keeps one."""
-    due = {int(pid): datetime.fromisoformat(when).timestamp() for pid, when in items}
-    claimed = _slot_claim(location=location, slot=slot, probe_ids=list(due), retake=retake)
-    specs = sorted(probe_specs(probe_ids=claimed), key=lambda spec: due[int(spec.key)])
+def probe_batch_run(*, location: str, slot: datetime, items: list[list]) -> int:
+    """Run one batch from its message alone (no database: this runs at any site) and send the results
+    to the central workers; returns how many probes ran. A redelivered or re-sent batch runs again,
+    and its results are stored once (their key is (slot, probe, location))."""
+    specs, dues = runs_decode(items)
     if not specs:
         return 0
-    results = probes_execute(specs=specs, location=location, not_before=[due[int(spec.key)] for spec in specs])
-    probe_results_record(location=location, slot=slot, results=results)
+    results = probes_execute(specs=specs, location=location, not_before=[due.timestamp() for due in dues])
+    results_send(location=location, slot=slot, results=results)
     return len(results)
 
 
-def _slot_claim(*, location: str, slot: datetime, probe_ids: list[int], retake: bool = False) -> list[int]:
-    token = uuid.uuid4().hex
-    free = Q(claimed_slot__isnull=True) | Q(claimed_slot__lt=slot)
-    if retake:
-        free |= Q(claimed_slot=slot) & (Q(last_slot__isnull=True) | Q(last_slot__lt=slot))
-    ProbeStatus.objects.filter(free, probe_id__in=probe_ids, location=location).update(
-        claimed_slot=slot, claim_token=token)
-    taken = ProbeStatus.objects.filter(claim_token=token, probe_id__in=probe_ids, location=location)
-    return list(taken.values_list("probe_id", flat=True))
+def results_send(*, location: str, slot: datetime, results: list[RunResult]) -> None:
+    """Queue a batch's results for a central worker (the queue PROBE_RESULTS_QUEUE)."""
+    current_app.tasks[RECORD_TASK].apply_async(
+        args=[location, slot.isoformat(), [result_encode(result) for result in results]],
+        queue=settings.PROBE_RESULTS_QUEUE, argsrepr=f"({location!r}, {slot.isoformat()!r}, <{len(results)} results>)")
 
 
-def probe_specs(*, probe_ids: list[int]) -> list[ProbeSpec]:
-    rows = Probe.objects.filter(id__in=probe_ids).values_list("id", "kind", "target", "timeout", "options", "expect")
-    return [ProbeSpec(key=str(pid), kind=Kind(kind), target=target, timeout=timeout, options=options or {},
-                      expect=expect or {}) for pid, kind, target, timeout, options, expect in rows]
+def probe_results_receive(*, location: str, slot: datetime, items: list) -> int:
+    """Write a batch of results that came through the broker; returns how many were kept. Only
+    results for a probe that has this location are kept: a probe deleted (or moved off the location)
+    since its run was sent is skipped rather than failing the batch on its foreign key."""
+    results = results_decode(items)
+    keys = {int(r.key) for r in results if r.key.isdigit()}
+    known = set(ProbeStatus.objects.filter(location=location, probe_id__in=keys).values_list("probe_id", flat=True))
+    kept = [r for r in results if r.key.isdigit() and int(r.key) in known]
+    if kept:
+        probe_results_record(location=location, slot=slot, results=kept)
+    return len(kept)
 
 
 def probes_execute(*, specs: list[ProbeSpec], location: str, not_before: list[float] | None = None) -> list[RunResult]:

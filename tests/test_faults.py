@@ -8,8 +8,9 @@
   at once, without the countdown).
 - With the broker on a closed loopback port, pages and API reads answer, writes that need no broker
   succeed, "probe now" answers 503 naming the broker, a report ends failed saying so, all quickly.
-- A real worker killed (SIGKILL) in the middle of a probe batch: another worker finishes the batch
-  and every probe has exactly one result for the slot.
+- A real worker killed (SIGKILL) in the middle of a probe batch: another worker takes the batches
+  still queued, the central recovery sends the lost batch again, and every probe has exactly one
+  result for the slot.
 """
 import os
 import signal
@@ -61,7 +62,7 @@ def database_fails(match: str, times: int | None, error=OperationalError):
 
 def test_every_task_retries_database_errors_with_backoff_and_jitter():
     current_app.loader.import_default_modules()
-    mine = ["topology.tasks.probes_dispatch", "topology.tasks.probes_run", "topology.tasks.probe_rollups_update",
+    mine = ["topology.tasks.probes_dispatch", "probes.tasks.probe_results_record", "topology.tasks.probe_rollups_update",
             "topology.tasks.probe_retention_apply", "reports.tasks.report_render", "reports.tasks.report_retention_apply",
             "imports.tasks.import_job_run", "decisions.tasks.recommendations_refresh",
             "decisions.tasks.recommendations_refresh_stale"]
@@ -231,26 +232,36 @@ def probes_declare(port: int, count: int, *, kind="tcp", location="default", tim
     return list(Probe.objects.order_by("name"))
 
 
-def test_a_probe_batch_retries_database_errors_and_records_each_result_once(db, listening):
+def probe_results_items(probes: list, slot) -> list:
+    """The results of a batch as a site worker sends them through the broker."""
+    from probes.engine.spec import Outcome, ProbeResult as RunResult
+    from probes.engine.wire import result_encode
+
+    return [result_encode(RunResult(key=str(p.id), outcome=Outcome.UP, latency_ms=1.0, started_at=slot,
+                                    finished_at=slot, values={}, error="")) for p in probes]
+
+
+def test_a_probe_results_batch_retries_database_errors_and_records_each_result_once(db, listening):
     from probes.models import ProbeResult, ProbeStatus
 
     probes = probes_declare(listening[0], 3)
     slot = timezone.now().replace(microsecond=0)
-    items = [[p.id, slot.isoformat()] for p in probes]
+    items = probe_results_items(probes, slot)
     with database_fails('INTO "topology_proberesult"', times=2) as failed:
-        result = current_app.tasks["topology.tasks.probes_run"].apply(args=["default", slot.isoformat(), items])
+        result = current_app.tasks["probes.tasks.probe_results_record"].apply(args=["default", slot.isoformat(), items])
     assert len(failed) == 2 and result.successful()
     assert sorted(ProbeResult.objects.values_list("series__probe_id", flat=True)) == sorted(p.id for p in probes)
     assert set(ProbeStatus.objects.values_list("last_slot", flat=True)) == {slot}
 
 
-def test_a_probe_batch_that_keeps_meeting_database_errors_fails_visibly(db, listening):
+def test_a_probe_results_batch_that_keeps_meeting_database_errors_fails_visibly(db, listening):
     from probes.models import ProbeResult
 
     probes = probes_declare(listening[0], 1)
-    slot = timezone.now().replace(microsecond=0).isoformat()
+    slot = timezone.now().replace(microsecond=0)
     with database_fails('INTO "topology_proberesult"', times=None) as failed:
-        result = current_app.tasks["topology.tasks.probes_run"].apply(args=["default", slot, [[probes[0].id, slot]]])
+        result = current_app.tasks["probes.tasks.probe_results_record"].apply(
+            args=["default", slot.isoformat(), probe_results_items(probes, slot)])
     assert len(failed) == MAX_RETRIES + 1
     assert result.failed() and isinstance(result.result, OperationalError)  # the worker logs it as failed
     assert not ProbeResult.objects.exists()
@@ -399,13 +410,14 @@ def wait_until(condition, seconds: float, what: str, worker=None):
     raise AssertionError(f"no {what} within {seconds} s")
 
 
-def test_a_worker_killed_mid_batch_loses_no_probe_result_and_doubles_none(transactional_db, settings, listening):
+def test_a_worker_killed_mid_batch_loses_no_probe_result_and_doubles_none(transactional_db, settings, listening,
+                                                                           monkeypatch):
     """Three batches of two HTTP probes against a target that accepts and never answers (each run
-    takes its 3 s timeout). The first worker is killed with SIGKILL while it runs a batch it claimed;
-    a second worker takes the batches still queued, and the claims the dead one left are queued again
+    takes its 3 s timeout). The first worker is killed with SIGKILL while it runs a batch; a second
+    worker takes the batches still queued, and the runs dispatched with no result are queued again
     (probe_claims_recover: on the filesystem broker the dead worker's message is gone, on Redis it
     would come back only after the visibility timeout). Every probe ends with exactly one result for
-    the slot."""
+    the slot. Each worker also records the results it sends (a results queue of this test's own)."""
     from probes.models import Probe, ProbeResult, ProbeStatus
     from probes.services import RECOVER_AFTER, probe_claims_recover, probes_dispatch
     from tests.celery_helpers import worker_start, worker_stop
@@ -415,7 +427,10 @@ def test_a_worker_killed_mid_batch_loses_no_probe_result_and_doubles_none(transa
     settings.PROBE_BATCH_SIZE = 2
     port, held = listening
     probes = probes_declare(port, 6, kind="http", location=location, timeout="3s")
-    queue = f"probes.{location}"
+    results_queue = f"probes.results.{location}"
+    settings.PROBE_RESULTS_QUEUE = results_queue
+    monkeypatch.setenv("PROBE_RESULTS_QUEUE", results_queue)  # the workers' environment
+    queue = f"probes.{location},{results_queue}"
     first = worker_start(queue=queue, name=f"doomed-{location}")
     second = None
     try:
@@ -423,13 +438,11 @@ def test_a_worker_killed_mid_batch_loses_no_probe_result_and_doubles_none(transa
         Probe.objects.update(next_due_at=now)
         assert probes_dispatch(now=now) == 6
         slot = now.replace(microsecond=0)
-        claimed = ProbeStatus.objects.filter(claimed_slot=slot)
-        wait_until(lambda: claimed.exists() and held, 60, "claimed batch in progress", first)
-        assert not ProbeResult.objects.exists()  # mid-batch: claimed and connected, nothing recorded
+        assert ProbeStatus.objects.filter(claimed_slot=slot).count() == 6  # marked by the dispatch
+        wait_until(lambda: held, 60, "batch in progress", first)
+        assert not ProbeResult.objects.exists()  # mid-batch: connected, nothing recorded
         os.kill(first.pid, signal.SIGKILL)
         first.wait(timeout=10)
-        orphans = set(claimed.values_list("probe_id", flat=True))
-        assert len(orphans) == 2
 
         second = worker_start(queue=queue, name=f"survivor-{location}")
         wait_until(lambda: ProbeResult.objects.count() >= 4, 60, "results of the batches still queued", second)

@@ -8,8 +8,10 @@ from topology.manifest import ServiceSpec
 from probes.models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
 from probes.rollups import percentile, probe_retention_apply, probe_rollups_update
 from probes.selectors import probe_uptimes, service_health_map, service_uptime_map
-from probes.services import _slot_claim, probe_results_record, probes_dispatch
-from probes.engine.spec import Outcome, ProbeResult as RunResult
+from probes.services import (RECOVER_AFTER, probe_claims_recover, probe_results_receive, probe_results_record,
+                             probes_dispatch)
+from probes.engine.spec import Kind, Outcome, ProbeResult as RunResult
+from probes.engine.wire import result_encode, runs_decode
 from topology.registration import RegistrationInvalid, registration_apply
 
 T0 = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -91,13 +93,58 @@ def test_it_restarts_the_schedule_of_a_probe_that_fell_behind(team):
     assert Probe.objects.get().next_due_at == later + timedelta(seconds=30)
 
 
-def test_it_claims_a_slot_only_once(team):
+def test_it_dispatches_the_spec_and_marks_each_location_claimed(team, settings, django_capture_on_commit_callbacks,
+                                                                  monkeypatch):
+    settings.PROBE_LOCATIONS = ["default", "eu"]
+    register(probes=[probe(locations=["default", "eu"], expect={"max_latency_ms": 50})])
+    Probe.objects.update(next_due_at=T0)
+    sent = []
+    monkeypatch.setattr("probes.services.runs_send", lambda **kw: sent.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        probes_dispatch(now=T0 + timedelta(milliseconds=300))
+    row = Probe.objects.get()
+    for location in ("default", "eu"):
+        [spec], [due] = runs_decode(sent[0]["batches"][location])
+        assert (spec.key, spec.kind, spec.target, spec.timeout) == (str(row.id), Kind.TCP, "127.0.0.1:9", 2.0)
+        assert spec.expect == {"max_latency_ms": 50} and due == T0
+    claims = set(ProbeStatus.objects.values_list("location", "claimed_slot"))
+    assert claims == {("default", T0), ("eu", T0)}
+    assert ProbeStatus.objects.values("claim_token").distinct().count() == 1  # one UPDATE for the dispatch
+
+
+def test_it_sends_again_once_the_runs_with_no_result(team, settings, django_capture_on_commit_callbacks, monkeypatch):
+    settings.PROBE_LOCATIONS = ["default", "eu"]
+    register(probes=[probe(locations=["default", "eu"]), probe("two")])
+    Probe.objects.update(next_due_at=T0)
+    sent = []
+    monkeypatch.setattr("probes.services.runs_send", lambda **kw: sent.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        probes_dispatch(now=T0)
+    api, two = Probe.objects.get(name="api"), Probe.objects.get(name="two")
+    probe_results_record(location="eu", slot=T0, results=[result(api.id)])  # only the eu run came back
+    sent.clear()
+    assert probe_claims_recover(now=T0 + RECOVER_AFTER) == 0  # not before the timeout has passed too
+    later = T0 + RECOVER_AFTER + timedelta(seconds=3)
+    assert probe_claims_recover(now=later) == 2
+    resent = {(location, spec.key, spec.target) for call in sent for location, items in call["batches"].items()
+              for spec in runs_decode(items)[0]}
+    assert resent == {("default", str(api.id), "127.0.0.1:9"), ("default", str(two.id), "127.0.0.1:9")}
+    assert {call["slot"] for call in sent} == {T0}
+    assert probe_claims_recover(now=later) == 0  # sent again once, not at every look
+
+
+def test_it_stores_a_late_result_and_skips_one_for_a_probe_gone_from_the_location(team, settings):
+    settings.PROBE_LOCATIONS = ["default", "eu"]
     register(probes=[probe()])
     row = Probe.objects.get()
-    assert _slot_claim(location="default", slot=T0, probe_ids=[row.id]) == [row.id]
-    assert _slot_claim(location="default", slot=T0, probe_ids=[row.id]) == []
-    assert _slot_claim(location="default", slot=T0 - timedelta(seconds=30), probe_ids=[row.id]) == []
-    assert _slot_claim(location="default", slot=T0 + timedelta(seconds=30), probe_ids=[row.id]) == [row.id]
+    newer = T0 + timedelta(seconds=30)
+    probe_results_record(location="default", slot=newer, results=[result(row.id, Outcome.DOWN, at=newer)])
+    items = [result_encode(result(row.id, at=T0))]
+    assert probe_results_receive(location="default", slot=T0, items=items) == 1  # late: stored
+    assert probe_results_receive(location="eu", slot=T0, items=items) == 0  # the probe does not run in eu
+    assert probe_results_receive(location="default", slot=T0, items=[result_encode(result(row.id + 99))]) == 0
+    assert ProbeStatus.objects.get().outcome == "down"  # the late result moved nothing back
+    assert ProbeResult.objects.count() == 2
 
 
 def test_it_flips_state_and_keeps_since_while_it_holds(team):

@@ -1,7 +1,8 @@
 """End to end with a real Celery worker: probe now and the scheduled dispatch both store results.
 
-The worker consumes the queue of a location of this test run's own (probes.t<pid>), so another run
-sharing the broker cannot take its tasks.
+The worker consumes the queue of a location of this test run's own (probes.t<pid>) and a results
+queue of its own (PROBE_RESULTS_QUEUE=probes.results.t<pid>), so another run sharing the broker
+cannot take its tasks: it runs the probes from the message and records the results it sent itself.
 """
 import os
 import threading
@@ -15,12 +16,13 @@ from tests.celery_helpers import worker_start, worker_stop
 from core.actors import actor_for_cli
 from topology.manifest import ServiceSpec
 from topology.models import Team
-from probes.models import Probe, ProbeResult, ProbeStatus
+from probes.models import Probe, ProbeStatus
 from probes.services import probes_dispatch
 from probes.engine.spec import probe_declaration_check
 from topology.registration import registration_apply
 
 LOCATION = f"t{os.getpid()}"
+RESULTS_QUEUE = f"probes.results.t{os.getpid()}"
 
 
 class Health(BaseHTTPRequestHandler):
@@ -46,8 +48,10 @@ def target():
 
 
 @pytest.fixture
-def probe_worker(transactional_db):
-    process = worker_start(queue=f"probes.{LOCATION}", name=f"probe-worker-{LOCATION}")
+def probe_worker(transactional_db, settings, monkeypatch):
+    settings.PROBE_RESULTS_QUEUE = RESULTS_QUEUE
+    monkeypatch.setenv("PROBE_RESULTS_QUEUE", RESULTS_QUEUE)  # the worker's environment
+    process = worker_start(queue=f"probes.{LOCATION},{RESULTS_QUEUE}", name=f"probe-worker-{LOCATION}")
     yield process
     worker_stop(process)
 
@@ -89,9 +93,14 @@ def test_it_runs_probe_now_in_a_real_worker_and_the_page_shows_it(declared, prob
     assert "state-up" in detail and LOCATION in detail
 
 
-def test_it_dispatches_due_probes_to_their_location_queue(declared, probe_worker):
-    Probe.objects.update(next_due_at=timezone.now())
-    assert probes_dispatch() == 1
-    wait_for(lambda: ProbeResult.objects.filter(probe=declared).exists(), probe_worker)
-    result = ProbeResult.objects.get(probe=declared)
-    assert (result.outcome, result.location) == ("up", LOCATION)
+def test_it_dispatches_due_probes_to_their_location_queue(declared, probe_worker, client):
+    from django.contrib.auth.models import User
+
+    client.force_login(User.objects.create_user("ops", password="pw", is_staff=True, is_superuser=True))
+    now = timezone.now()
+    Probe.objects.update(next_due_at=now)
+    assert probes_dispatch(now=now) == 1
+    wait_for(lambda: ProbeStatus.objects.filter(probe=declared, last_slot__isnull=False).exists(), probe_worker)
+    [result] = client.get(f"/api/v1/probes/{declared.id}/results/").json()
+    assert (result["outcome"], result["location"]) == ("up", LOCATION)
+    assert result["slot"].startswith(now.replace(microsecond=0).isoformat()[:19])

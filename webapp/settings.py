@@ -55,12 +55,18 @@ VAR_DIR = Path(os.environ.get("SWITCHBOARD_VAR_DIR") or BASE_DIR / "var").resolv
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env_bool("DEBUG", True)
+# A probe site worker (`make site LOCATION=eu`): it runs probes from broker messages and needs only
+# CELERY_BROKER_URL. Without DATABASE_URL it gets no database at all (any query raises), and it
+# needs no SECRET_KEY or ALLOWED_HOSTS: it serves no page and signs nothing.
+PROBE_SITE = os.environ.get("PROBE_SITE", "").strip()
 
 
 def _secret_key() -> str:
     key = os.environ.get("SECRET_KEY", "").strip()
     if key:
         return key
+    if not DEBUG and PROBE_SITE:
+        return secrets.token_urlsafe(50)
     if not DEBUG:
         raise ImproperlyConfigured(
             "SECRET_KEY must be set when DEBUG is false (a long random string, kept out of the code)."
@@ -75,7 +81,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
-if not DEBUG and not ALLOWED_HOSTS:
+if not DEBUG and not ALLOWED_HOSTS and not PROBE_SITE:
     raise ImproperlyConfigured("ALLOWED_HOSTS must be set when DEBUG is false (comma-separated host names).")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
@@ -172,7 +178,8 @@ def _database(url: str) -> dict:
 
 
 DATABASES = {
-    "default": _database(os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}")
+    "default": {"ENGINE": "django.db.backends.dummy"} if PROBE_SITE and not os.environ.get("DATABASE_URL")
+    else _database(os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'switchboard.sqlite3'}")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -365,6 +372,10 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Probe results come back from every location on this queue; only central workers (with the
+# database) consume it. The run tasks go to probes.<location> (probes/services.py).
+PROBE_RESULTS_QUEUE = os.environ.get("PROBE_RESULTS_QUEUE", "").strip() or "probes.results"
+CELERY_TASK_ROUTES = {"probes.tasks.probe_results_record": {"queue": PROBE_RESULTS_QUEUE}}
 CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "topology.tasks.worker_heartbeat", "schedule": 30.0},
     "recommendations-stale": {"task": "decisions.tasks.recommendations_refresh_stale", "schedule": 600.0},
