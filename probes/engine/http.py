@@ -154,15 +154,10 @@ async def exchange(request: Request, attempt: Attempt, want_body: bool, expected
         await socket_connect_wait(sock, (address, url.port))
     if url.scheme == HTTPS:
         return await _over_tls(sock, url.host, request.data, parser, policy_ssl_context(attempt.policy))
-    return await _over_socket(sock, request.data, parser)
-
-
-async def _over_socket(sock: socket.socket, data: bytes, parser: ResponseParser) -> Reply:
-    """Plain HTTP straight on the socket: the hot path, with no transport or protocol objects.
-
-    A request fits a fresh socket's send buffer, so it is written at once; the loop only sends
-    what did not fit."""
-    loop = asyncio.get_running_loop()
+    # Plain HTTP straight on the socket: the hot path, with no transport or protocol objects (and
+    # no coroutine of its own). A request fits a fresh socket's send buffer, so it is written at
+    # once; the loop only sends what did not fit.
+    data, loop = request.data, asyncio.get_running_loop()
     with sock:
         try:
             sent = sock.send(data)

@@ -233,31 +233,38 @@ async def _probe_run(spec: ProbeSpec, policy: TargetPolicy, location: str, deadl
                        finished_at=datetime.now(UTC), values=values, error=_error_text(error, spec.target))
 
 
-async def _measured(spec: ProbeSpec, attempt: Attempt, timed: bool = True) -> Measured:
-    """What the kind's probe measured, or the problem that stopped it (within its timeout when `timed`)."""
+async def _measured(spec: ProbeSpec, attempt: Attempt) -> Measured:
+    """What the kind's probe measured, or the problem that stopped it."""
     try:
         probe = _probe_for(spec.kind)
-        if not timed:
-            return await probe(spec, attempt)
         async with asyncio.timeout(spec.timeout):
             return await probe(spec, attempt)
     except TimeoutError:
         return {}, f"timed out after {duration_text(spec.timeout)}"
-    except (TargetRefused, ValueError) as exc:  # refused, or a target the kind cannot read
-        return {}, str(exc)
     except Exception as exc:  # noqa: BLE001 - any failure of the target or the library means down
-        return {}, exception_text(exc)
+        return _problem_of(exc)
+
+
+def _problem_of(exc: Exception) -> Measured:
+    """A failed probe's problem: the refusal or unreadable target as said, any other failure with its type."""
+    if isinstance(exc, (TargetRefused, ValueError)):  # refused, or a target the kind cannot read
+        return {}, str(exc)
+    return {}, exception_text(exc)
 
 
 async def _measured_watched(spec: ProbeSpec, attempt: Attempt, deadlines: Deadlines) -> Measured:
     """_measured with the timeout kept by the run's Deadlines: a cancellation it caused is a timeout."""
     watch = deadlines.watch(spec.timeout)
     try:
-        return await _measured(spec, attempt, timed=False)
+        return await _probe_for(spec.kind)(spec, attempt)
     except asyncio.CancelledError:
         if watch.expired and watch.task.uncancel() <= watch.cancelling:
             return {}, f"timed out after {duration_text(spec.timeout)}"
         raise
+    except TimeoutError:  # a library's own timeout reads as the probe's, as in _measured
+        return {}, f"timed out after {duration_text(spec.timeout)}"
+    except Exception as exc:  # noqa: BLE001 - as in _measured
+        return _problem_of(exc)
     finally:
         watch.finished = True
 
