@@ -231,3 +231,52 @@ def test_a_thousand_services_collapse_into_teams_that_open_on_a_click(page, live
     page.locator(".topo-collapse[aria-label='Collapse team-07']").click()
     page.wait_for_url(re.compile(r"/topology/\?chain=team-03-00,team-03-01,team-03-02&expand=team-03,team-10$"))
     expect(node(page, "team:team-07")).to_have_count(1)
+
+
+def hub_and_far_team() -> None:
+    """Team home (hub, h1: hub calls h1), team far (f0..f9: hub calls each), team near (n0, called by h1)."""
+    from core.actors import actor_for_cli
+    from topology.manifest import InteractionSpec, ServiceSpec
+    from topology.models import Team
+    from topology.registration import registration_apply
+
+    Team.objects.bulk_create([Team(slug=slug, name=slug.title()) for slug in ("home", "far", "near")])
+    calls = tuple(InteractionSpec(name=f"call-f{i}", targets=(f"f{i}",), style="rest") for i in range(10))
+    specs = [ServiceSpec(name="hub", team="home", interactions=(
+                 InteractionSpec(name="call-h1", targets=("h1",), style="grpc"), *calls)),
+             ServiceSpec(name="h1", team="home", interactions=(
+                 InteractionSpec(name="call-n0", targets=("n0",), style="rest"),)),
+             ServiceSpec(name="n0", team="near")]
+    specs += [ServiceSpec(name=f"f{i}", team="far") for i in range(10)]
+    registration_apply(specs=specs, actor=actor_for_cli())
+    drawings_forget()
+
+
+def test_a_focus_view_marks_the_focus_in_the_middle_and_opens_a_folded_team_on_a_click(page, live_server):
+    hub_and_far_team()
+    make_user("dora", staff=True)
+    sign_in(page, live_server.url, "dora")
+    page.goto("/topology/?focus=hub&hops=2")
+    ready(page)
+    expect(page.locator("#topology-note")).to_contain_text("other teams folded: 1 folder")
+    focus = page.locator("#topology-diagram g#focus")
+    expect(focus).to_have_count(1)
+    expect(focus.locator("path, polygon").first).to_have_attribute("fill", "#1f5fd1")
+    expect(focus.locator("text").first).to_have_attribute("font-weight", "bold")
+    box, canvas = focus.bounding_box(), page.locator("#topology-canvas").bounding_box()
+    middle = (box["x"] + box["width"] / 2 - canvas["x"], box["y"] + box["height"] / 2 - canvas["y"])
+    assert canvas["width"] / 3 < middle[0] < canvas["width"] * 2 / 3, middle  # in the middle of the canvas
+    assert canvas["height"] / 4 < middle[1] < canvas["height"] * 3 / 4, middle
+    expect(node(page, "n0")).to_have_count(1)  # a team with one service in the view keeps it
+    folder = node(page, "team:far")
+    expect(folder).to_contain_text("10 services")
+    expect(node(page, "f3")).to_have_count(0)
+    screenshot(page, "topology_focus_folded")
+
+    folder.locator("a").first.click()
+    page.wait_for_url(re.compile(r"/topology/\?focus=hub&hops=2&expand=far#opened-far$"))
+    ready(page)
+    expect(node(page, "f3")).to_have_count(1)
+    expect(node(page, "team:far")).to_have_count(0)
+    expect(page.locator("#topology-note")).to_contain_text("teams opened: far")
+    expect(page.locator("#topology-diagram g#focus")).to_have_count(1)

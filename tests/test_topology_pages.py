@@ -303,3 +303,28 @@ def test_flow_pages_make_as_many_queries_with_more_flows(as_admin):
                                        "steps": "client/request\nservice-a/query-dependency\norders/order-placed"})
     assert count("/flows/") == list_one
     assert count("/flows/one/") == detail_one
+
+
+def test_it_offers_narrower_views_instead_of_drawing_one_too_large(db, client, staff):
+    big_system(teams=3, per_team=100)
+    client.force_login(staff)
+    body = text(client.get("/topology/?team=team-1"))
+    assert "This view is too large to read: 102 services, 102 nodes" in body
+    assert 'id="topology-diagram"' not in body and "<svg" not in body.split('id="topology-too-large"')[1].split("</div>")[0]
+    assert 'href="?team=team-1&alone=1">team team-1 alone, without its neighbours</a>' in body
+    assert "100 nodes, still too large" in body and 'id="topo-narrow-focus"' in body
+    body = text(client.get("/topology/?team=team-1&draw=all"))
+    assert "This view is too large" not in body and 'id="topology-diagram"' in body and "<svg" in body
+    body = text(client.get("/topology/?focus=team-1-svc-50&hops=6"))  # 13 services along the chain
+    assert "This view is too large" not in body and 'id="focus"' in body
+
+
+def test_it_lists_the_findings_of_the_view_and_counts_the_others(as_admin):
+    whole = text(as_admin.get("/topology/"))
+    assert "involve services outside this view" not in whole
+    body = text(as_admin.get("/topology/?focus=catalog"))
+    listed = body.split('id="topology-findings-title"')[1]
+    assert "storefront-web → orders → payment → fraud-screening" not in listed  # a chain through others
+    outside = re.search(r"(\d+) findings? involve services outside this view", listed)
+    assert outside and int(outside.group(1)) > 0
+    assert 'href="/topology/">the whole list</a>' in listed

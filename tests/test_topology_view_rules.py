@@ -89,7 +89,9 @@ def test_it_handles_a_team_view_with_other_teams_folded():
     dot = dot_source(system(), View(team="home"))
     assert '"team:far" [label="far\\n10 services", shape="folder"' in dot
     assert '"h0" -> "team:far" [style="solid", label="10"' in dot and '"team:far" -> "h2"' in dot
-    assert "layout=fdp" in dot and "cluster_" in dot  # the team in the middle of its neighbours' folders
+    # the team in the middle of its neighbours' folders: on the inner ring around an invisible centre
+    assert 'layout=twopi, root="centre:home"' in dot and '"centre:home" -> "h2" [style=invis]' in dot
+    assert '"centre:home" -> "l0"' not in dot
     opened = dot_source(system(), View(team="home", expand=frozenset({"far"})))
     assert '"f3" [label="f3"' in opened and "team:far" not in opened
 

@@ -174,13 +174,18 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
     marks = _marks(topology, view)
     teams_only = bool(collapsed) and all((node.team or "") in collapsed for node in shown.nodes.values())
     root = view.focus if view.focus and places.get(view.focus) == view.focus and not teams_only else None
-    force = bool(view.team and collapsed) and not teams_only
-    lines = _header(teams_only, root=root, force=force) + _clusters(shown, collapsed, marks, urls)
+    centre = []
+    if view.team and collapsed and not teams_only and not root:  # the team ringed by its neighbours' folders
+        root = f"centre:{view.team}"
+        centre = [f"  {quote(root)} [style=invis, label=\"\", width=0.1, height=0.1];"] + [
+            f"  {quote(root)} -> {quote(name)} [style=invis];" for name, node in shown.nodes.items()
+            if node.team == view.team]
+    lines = _header(teams_only, root=root) + _clusters(shown, collapsed, marks, urls)
     lines += _channels(shown, places, layout.lines)
     edges, groups = _edges(shown, places, marks, urls, view, layout.lines)
     undeclared = _observed_edges(shown, places)
-    return _finish(lines + edges + undeclared, _strongest(groups), len(groups), observed=bool(undeclared),
-                   channel_lines=bool(layout.lines))
+    return _finish(lines + edges + undeclared + centre, _strongest(groups), len(groups), observed=bool(undeclared),
+                   channel_lines=bool(layout.lines), radial=root is not None)
 
 
 def _observed_edges(shown: Topology, places: dict[str, str]) -> list[str]:
@@ -226,21 +231,22 @@ def dot_by_force(dot: str) -> str:
     return head + "graph [layout=fdp, " + rest if found and head.count("\n") == 1 else dot
 
 
-def _header(teams_only: bool = False, root: str | None = None, force: bool = False) -> list[str]:
+def _header(teams_only: bool = False, root: str | None = None) -> list[str]:
     """The graph's attributes. Services flow left to right (dot). A graph of team folders alone has
     no such order (teams call each other both ways): it is laid out by force (neato) with straight
     lines and larger text, so that at fit-to-screen it is about square and its labels can be read;
     nodes are drawn over the lines that cross them. A view around a focused service (`root`) is laid
-    out in rings around it (twopi): the service in the middle, each ring one hop further out. A team
-    among the folders of its neighbours (`force`) is laid out by force keeping its cluster (fdp): the
-    team in the middle, the folders around it (layered, the folders that both call and are called
-    by the team pull the drawing into long back edges)."""
+    out in rings around it (twopi): the service in the middle, each ring one hop further out. So is a
+    team among the folders of its neighbours, around an invisible centre: its services on the inner
+    ring, the folders outside (layered, the folders that both call and are called by the team pull
+    the drawing into long back edges; by force, it spreads out and its labels cannot be read at fit).
+    Their lines are straight (curved around the nodes they take Graphviz 20 to 50 times as long) and
+    drawn under the nodes."""
     layout = ('layout=neato, overlap=false, sep="+6", splines=false, outputorder=edgesfirst' if teams_only else
-              f'layout=twopi, root={quote(root)}, ranksep=1.5, overlap=false, sep="+8", splines=true, '
+              f'layout=twopi, root={quote(root)}, ranksep=1.5, overlap=false, sep="+8", splines=line, '
               f'outputorder=edgesfirst, ratio={CANVAS_RATIO}' if root else
-              f'layout=fdp, overlap=false, sep="+8", splines=true, outputorder=edgesfirst, ratio={CANVAS_RATIO}'
-              if force else 'layout=dot, rankdir=LR, nodesep=0.35, ranksep=0.7, newrank=true')
-    large = teams_only or root or force  # larger text: these drawings are shrunk to fit
+              'layout=dot, rankdir=LR, nodesep=0.35, ranksep=0.7, newrank=true')
+    large = teams_only or root  # larger text: these drawings are shrunk to fit
     return ['digraph topology {',
             f'  graph [{layout}, fontname="Helvetica", fontsize=11, bgcolor="transparent", '
             'tooltip="Switchboard topology"];',
@@ -250,11 +256,17 @@ def _header(teams_only: bool = False, root: str | None = None, force: bool = Fal
 
 
 def _finish(lines: list[str], strongest: list[tuple[tuple[str, str, str], TeamLinks]], groups: int, *,
-            observed: bool = False, channel_lines: bool = False) -> str:
+            observed: bool = False, channel_lines: bool = False, radial: bool = False) -> str:
     """The lines so far, the strongest team links, a note of how many of all `groups` were left out,
-    the legend."""
+    the legend (in a radial drawing, below it as the graph's label: a node of its own would be
+    placed beside the rings and push the focus off the middle)."""
     lines += [_group_edge(key, found) for key, found in strongest]
     hidden = groups - len(strongest)
+    if radial:
+        note = f"{hidden} weaker team links not drawn: expand a team to see them" if hidden else ""
+        lines += [f'  label={_legend_table(observed, channel_lines, columns=4, note=note)}; labelloc="b"; '
+                  'fontsize=9; fontcolor="#5b6475";', "}"]
+        return "\n".join(lines) + "\n"
     if hidden:
         lines.append(f"  label={quote(f'{hidden} weaker team links not drawn: expand a team or focus a service to see them')}; "
                      'labelloc="t"; fontcolor="#5b6475";')
@@ -494,6 +506,13 @@ def _group_edge(key: tuple, found: TeamLinks) -> str:
 
 
 def _legend(*, observed: bool = False, channel_lines: bool = False) -> list[str]:
+    return ['  subgraph cluster_legend { label=""; style="rounded"; color="#d5dae2"; fontsize=9;',
+            f'    legend [shape=plaintext, style="", fontsize=9, label={_legend_table(observed, channel_lines)}, '
+            'tooltip="Legend"];', "  }"]
+
+
+def _legend_table(observed: bool, channel_lines: bool, *, columns: int = 1, note: str = "") -> str:
+    """The legend as an HTML-like label: one entry a row, or `columns` entries a row; `note` first."""
     rows = [
         ("sync call (REST/gRPC)", "solid", EDGE_COLOUR["ok"]),
         ("async via topic/queue", "dashed", EDGE_COLOUR["ok"]),
@@ -503,14 +522,13 @@ def _legend(*, observed: bool = False, channel_lines: bool = False) -> list[str]
         ("deliberate deviation", "solid", EDGE_COLOUR["deliberate"]),
     ] + [("observed, not declared", "dashed", EDGE_COLOUR["warning"])] * observed + [
         ("⬡/⛁ name: a topic/queue with one producer and one consumer", "dashed", "#6b4fa0")] * channel_lines
-    cells = "".join(
-        f'<TR><TD><FONT COLOR="{colour}">{"━━━" if style == "solid" else "╍╍╍" if style == "dashed" else "┈┈┈"}</FONT></TD>'
-        f'<TD ALIGN="LEFT">{text}</TD></TR>'
-        for text, style, colour in rows
-    )
-    shapes = ('<TR><TD>▭</TD><TD ALIGN="LEFT">service (fill: health)</TD></TR>'
-              '<TR><TD>⬡</TD><TD ALIGN="LEFT">topic</TD></TR><TR><TD>⛁</TD><TD ALIGN="LEFT">queue</TD></TR>'
-              '<TR><TD>┆▭┆</TD><TD ALIGN="LEFT">placeholder</TD></TR>')
-    table = f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2"><TR><TD COLSPAN="2"><B>Legend</B></TD></TR>{cells}{shapes}</TABLE>>'
-    return ['  subgraph cluster_legend { label=""; style="rounded"; color="#d5dae2"; fontsize=9;',
-            f'    legend [shape=plaintext, style="", fontsize=9, label={table}, tooltip="Legend"];', "  }"]
+    entries = [f'<TD><FONT COLOR="{colour}">{"━━━" if style == "solid" else "╍╍╍" if style == "dashed" else "┈┈┈"}'
+               f'</FONT></TD><TD ALIGN="LEFT">{text}</TD>' for text, style, colour in rows]
+    entries += ['<TD>▭</TD><TD ALIGN="LEFT">service (fill: health)</TD>', '<TD>⬡</TD><TD ALIGN="LEFT">topic</TD>',
+                '<TD>⛁</TD><TD ALIGN="LEFT">queue</TD>', '<TD>┆▭┆</TD><TD ALIGN="LEFT">placeholder</TD>']
+    body = "".join(f"<TR>{''.join(entries[start:start + columns])}</TR>" for start in range(0, len(entries), columns))
+    head = f'<TR><TD COLSPAN="{2 * columns}"><B>Legend</B></TD></TR>'
+    if note:
+        head = f'<TR><TD COLSPAN="{2 * columns}">{note}</TD></TR>' + head
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="2">{head}{body}</TABLE>>'
+
