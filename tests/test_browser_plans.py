@@ -78,7 +78,7 @@ def test_it_saves_a_plan_lists_it_opens_it_and_accepts_it_there(page, live_serve
 
     row.get_by_role("link", name="Publish order cancellations").click()
     page.wait_for_url("**/plans/cancel-by-event/")
-    assert "Every interaction it changes is as it was" in page.locator("#plan-applies").inner_text()
+    assert "Every interaction it changes or removes is as it was" in page.locator("#plan-applies").inner_text()
     assert_drawn_with_the_changed_edge(page)
     assert page.get_by_role("link", name="Download Markdown").get_attribute("href") == \
         "/api/v1/plans/cancel-by-event/markdown/"
