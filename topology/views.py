@@ -22,6 +22,7 @@ from .registration import registration_apply
 from .selectors import interaction_list, interaction_spec_of, service_history, service_incoming, service_list, service_outgoing, service_spec_of, team_history, team_list, team_member_of, team_members, team_role_of, team_tokens, teams_writable_by
 from .graph import SYNC
 from .graph_selectors import budget_checks_of, findings_current, topology_current
+from .budgets import budget_bar
 from .services import (service_delete, team_member_add, team_member_remove, team_member_role_change,
                        team_members_write_check, token_create, token_revoke)
 from .web import form_spec_apply, service_write_require
@@ -146,19 +147,10 @@ def interaction_detail(request, name, interaction):
 
 
 def _budget_rows(source: str, item) -> list:
-    """The interaction's budget checks, each with the bar's segments (in % of the larger of the
-    budget and the sum) and where the budget line goes."""
+    """The interaction's budget checks, each with its bar (budgets.budget_bar)."""
     if item.style not in SYNC or not item.criteria.get("latency_budget_ms"):
         return []
-    rows = []
-    for check in budget_checks_of(topology_current()[1], only=(source, item.name)):
-        x, segments = 0.0, []
-        for hop, share in check.shares():
-            segments.append({"hop": hop, "x": round(x * 100, 2), "width": round(share * 100, 2)})
-            x += share
-        limit = check.budget_ms / (max(check.budget_ms, check.total_ms) or 1)
-        rows.append({"check": check, "segments": segments, "limit_x": round(limit * 100, 2)})
-    return rows
+    return [budget_bar(check) for check in budget_checks_of(topology_current()[1], only=(source, item.name))]
 
 
 @login_required
