@@ -1,6 +1,9 @@
 from rest_framework import serializers
 
-from ..changes import BROKERS, MAX_CHANGES, MAX_TARGETS, STYLES
+from core.inputs import NAME_RE
+from topology.choices import Broker
+
+from ..changes import MAX_CHANGES, MAX_TARGETS, STYLES
 from ..models import Plan
 
 
@@ -10,14 +13,15 @@ class PlanChangeSerializer(serializers.Serializer):
     interaction = serializers.CharField(help_text="<service>/<name>: the interaction to change or remove, or the "
                                                   "new one to add")
     style = serializers.ChoiceField(choices=STYLES, required=False, help_text="the style it should have")
-    channel = serializers.CharField(required=False, max_length=200, help_text="topic or queue (async styles)")
-    broker = serializers.ChoiceField(choices=BROKERS, required=False)
+    channel = serializers.CharField(required=False, allow_blank=True, max_length=200,
+                                    help_text="topic or queue (async styles)")
+    broker = serializers.ChoiceField(choices=Broker.choices, required=False)  # plans.changes.BROKERS
     criteria = serializers.DictField(required=False, help_text="answers to change (criterion key -> answer; "
                                                                "null clears one)")
     remove = serializers.BooleanField(required=False, default=False, help_text="retire the interaction")
     add = serializers.BooleanField(required=False, default=False,
                                    help_text="a new interaction: `to` names the services it reaches")
-    to = serializers.ListField(child=serializers.SlugField(max_length=63), required=False, min_length=1,
+    to = serializers.ListField(child=serializers.RegexField(NAME_RE.pattern, max_length=63), required=False, min_length=1,
                                max_length=MAX_TARGETS, help_text="only with add: true")
 
 
