@@ -53,7 +53,7 @@ def _saved(request) -> dict:
 def _evaluated_form(form: PlanForm) -> tuple[dict, list[dict]]:
     """(context of the evaluated plan, errors labelled with their rows)."""
     if not form.is_valid():
-        return {}, []
+        return {}, _form_errors(form)
     changes, errors = changes_parse(form.body())
     if errors:
         return {}, form.errors_labelled(errors)
@@ -62,6 +62,19 @@ def _evaluated_form(form: PlanForm) -> tuple[dict, list[dict]]:
     except Invalid as exc:
         return {}, form.errors_labelled(exc.errors)
     return {"result": evaluated.result, "drawing": _drawing(evaluated, changes)}, []
+
+
+def _form_errors(form: PlanForm) -> list[dict]:
+    """The form's own errors (a choice that is not offered, a text too long), named by field."""
+    return [{"pointer": "", "message": f"{form[name].label}: {message}", "row": _row_of(name)}
+            for name, messages_ in form.errors.items() for message in messages_]
+
+
+def _row_of(field: str) -> str:
+    head, _, number = field.rpartition("_")
+    if not number.isdigit():
+        return ""
+    return f"{'new interaction' if head.startswith('new_') else 'change'} {int(number) + 1}"
 
 
 @login_required
@@ -80,7 +93,7 @@ def plan_page(request):
 
 def _stored(request, form: PlanForm, *, accept: bool):
     """Save the evaluated plan under a name, and accept it when asked."""
-    errors = []
+    errors = [] if form.is_valid() else _form_errors(form)
     if form.is_valid():
         actor = ui_actor(request)
         try:

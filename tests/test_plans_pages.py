@@ -130,3 +130,13 @@ def test_it_reserves_the_names_of_the_pages(loop, ci):
         response = ci.post("/api/v1/plans/", {"name": name, "title": "T", "changes": [{"interaction": "b/y"}]},
                            content_type="application/json")
         assert response.status_code == 422 and response.json()["errors"][0]["pointer"] == "/name"
+
+
+def test_it_names_a_field_the_form_refuses(loop, client, maintainer):
+    client.force_login(maintainer)
+    for url in ("/plans/", "/plans/save/"):
+        response = client.post(url, {"interaction_0": "b/nope", "new_source_1": "zzz", "name": "p", "title": "P"})
+        html = response.content.decode()
+        assert response.status_code == 422 and "Change 1: Interaction: Select a valid choice." in html, url
+        assert "New interaction 2: From service: Select a valid choice." in html
+    assert not Plan.objects.exists()
