@@ -58,6 +58,9 @@ def test_it_builds_evaluates_and_accepts_a_plan_on_the_demo(page, live_server, l
 
 
 def test_it_saves_a_plan_lists_it_opens_it_and_accepts_it_there(page, live_server, live_demo):
+    refused = []  # the inline drawing must not need anything the Content Security Policy refuses
+    page.on("console", lambda message: refused.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
     sign_in(page, live_server.url, "dora")
     page.set_viewport_size(WIDE)
     evaluate_cancellations_by_event(page)
@@ -90,3 +93,4 @@ def test_it_saves_a_plan_lists_it_opens_it_and_accepts_it_there(page, live_serve
     assert decision.status == "proposed" and decision.chosen_style == "pubsub"
     assert page.get_by_role("link", name=decision.code).count() == 1  # the page links the record it drafted
     assert page.get_by_role("button", name="Accept", exact=True).count() == 0  # accepted once
+    assert refused == []
