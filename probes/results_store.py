@@ -26,6 +26,9 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
     series = {probe_id: (pk, last_slot, values) for pk, probe_id, last_slot, values in
               ProbeStatus.objects.filter(location=location, probe_id__in=[int(r.key) for r in results])
               .values_list("pk", "probe_id", "last_slot", "values")}
+    at = connection.ops.adapt_datetimefield_value(slot)
+    values_field = ProbeResult._meta.get_field("values")
+    hour = hour_floor(slot)
     rows = []
     for result in results:
         found = series.get(int(result.key))
@@ -33,29 +36,29 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
             continue
         pk, last_slot, previous = found
         values = result.values or {}
-        same = last_slot is not None and last_slot < slot and hour_floor(last_slot) == hour_floor(slot) \
-            and values == (previous or {})
-        rows.append((slot, pk, round((result.started_at - slot) / timedelta(milliseconds=1)),
-                     round(result.latency_ms, 3), str(result.outcome), None if same else values, result.error or None))
+        same = last_slot is not None and hour <= last_slot < slot and values == (previous or {})
+        rows.append((at, pk, round((result.started_at - slot) / MILLISECOND), round(result.latency_ms, 3),
+                     str(result.outcome), None if same else values_field.get_db_prep_save(values, connection),
+                     result.error or None))
     _rows_insert(rows)
 
 
+MILLISECOND = timedelta(milliseconds=1)
+COLUMNS = ["slot", "series", "started_ms", "latency_ms", "outcome", "values", "error"]
+
+
 def _rows_insert(rows: list[tuple]) -> None:
-    """One multi-row INSERT ... ON CONFLICT DO NOTHING (both databases speak it)."""
-    if not rows:
-        return
+    """Multi-row INSERT ... ON CONFLICT DO NOTHING (both databases speak it), 1,000 rows a statement;
+    `rows` hold database values in COLUMNS order."""
     meta, ops = ProbeResult._meta, connection.ops
-    names = ["slot", "series", "started_ms", "latency_ms", "outcome", "values", "error"]
-    fields = [meta.get_field(name) for name in names]
-    columns = ", ".join(ops.quote_name(field.column) for field in fields)
-    placeholders = "(" + ", ".join(["%s"] * len(fields)) + ")"
-    params = [field.get_db_prep_save(value, connection) for row in rows for field, value in zip(fields, row)]
+    columns = ", ".join(ops.quote_name(meta.get_field(name).column) for name in COLUMNS)
+    placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     for start in range(0, len(rows), 1000):
-        chunk = params[start * len(fields):(start + 1000) * len(fields)]
+        chunk = rows[start:start + 1000]
         sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) VALUES "
-               f"{', '.join([placeholders] * (len(chunk) // len(fields)))} ON CONFLICT DO NOTHING")
+               f"{', '.join([placeholders] * len(chunk))} ON CONFLICT DO NOTHING")
         with connection.cursor() as cursor:
-            cursor.execute(sql, chunk)
+            cursor.execute(sql, [value for row in chunk for value in row])
 
 
 def values_resolve(rows: list[dict]) -> list[dict]:

@@ -53,23 +53,25 @@ def probe_uptimes(*, probe_ids: list[int], now: datetime | None = None) -> dict[
 
 
 def _window_sums(probe_ids: list[int], now: datetime):
-    """(probe, window, runs, down) from closed hours, plus minutes after the last closed hour: one
-    query per period, each window a filtered sum over the probe's own key range."""
+    """(probe, window, runs, down) from closed hours, plus minutes after the last closed hour: the
+    probes' series first, then one query per period, each window a filtered sum over the series' own
+    key range."""
     hour_mark = _mark(RollupPeriod.HOUR)
     if hour_mark is None:  # no hour has closed yet: the minutes are all there is
         parts = [(RollupPeriod.MINUTE, Q())]
     else:
         parts = [(RollupPeriod.HOUR, Q(bucket__lt=hour_mark)), (RollupPeriod.MINUTE, Q(bucket__gte=hour_mark))]
     oldest = now - max(UPTIME_WINDOWS.values())
+    probe_of = dict(ProbeStatus.objects.filter(probe_id__in=probe_ids).values_list("pk", "probe_id"))
     for period, extra in parts:
         sums = {}
         for name, length in UPTIME_WINDOWS.items():
             inside = Q(bucket__gte=now - length)
             sums[f"runs_{name}"], sums[f"down_{name}"] = Sum("count", filter=inside), Sum("down", filter=inside)
-        rows = (ProbeRollup.objects.filter(extra, series__probe_id__in=probe_ids, period=period, bucket__gte=oldest)
-                .values("series__probe_id").annotate(**sums).order_by())
+        rows = (ProbeRollup.objects.filter(extra, series_id__in=list(probe_of), period=period, bucket__gte=oldest)
+                .values("series_id").annotate(**sums).order_by())
         for row in rows:
-            yield from ((row["series__probe_id"], name, row[f"runs_{name}"], row[f"down_{name}"])
+            yield from ((probe_of[row["series_id"]], name, row[f"runs_{name}"], row[f"down_{name}"])
                         for name in UPTIME_WINDOWS)
 
 
