@@ -31,7 +31,10 @@ Prints, in one run:
      delete. The rows are bulk-copied into the models' tables in time order. Then one
      probe_rollups_update (one minute and one hour to roll up) and one probe_retention_apply are
      timed, VACUUM ANALYZE runs (as autovacuum would), and it prints the database size and the
-     30-day uptime query (probe_uptimes, median) for one probe and for a page of 50.
+     30-day uptime query (probe_uptimes, median) for one probe and for a page of 50, and one probe's
+     raw history as the API pages it (probe_result_page: newest, and 40 h back). Raw rows are written
+     as probes.results_store writes them (values only on each series' first result of an hour, as
+     they never change here), batch by batch in slot order.
 Goals: engine >= 2.0x baseline; whole path >= 1.0x baseline; database <= 1 GB; uptime query <= 50 ms.
 
     .venv/bin/python bench/probes.py [--quick] [--only baseline,engine,path,jitter,storage]
@@ -511,7 +514,7 @@ def path_round(ids: list[int], wait) -> tuple[float, datetime]:
     wait(slot, len(ids))
     elapsed = time.perf_counter() - started
     assert queued == len(ids), queued
-    stored = ProbeResult.objects.filter(slot=slot, location=LOCATION)
+    stored = ProbeResult.objects.filter(slot=slot, series__location=LOCATION)
     up = stored.filter(outcome="up").count()
     if up != len(ids):
         raise SystemExit(f"whole path: {up} of {len(ids)} results up in slot {slot}: "
@@ -544,7 +547,7 @@ def results_wait(slot: datetime, count: int, seconds: float = 60.0, worker: subp
     from probes.models import ProbeResult
 
     deadline = time.monotonic() + seconds
-    while ProbeResult.objects.filter(slot=slot, location=LOCATION).count() < count:
+    while ProbeResult.objects.filter(slot=slot, series__location=LOCATION).count() < count:
         if worker is not None and worker.poll() is not None:
             raise RuntimeError(f"the worker exited: {log.read_text()[-2000:] if log else ''}")
         if time.monotonic() > deadline:
@@ -673,9 +676,9 @@ def jitter(target: str, seconds: int, worker: subprocess.Popen | None, count: in
     stored = {}
     while time.monotonic() < deadline:
         first = min((slot for slot, _, _ in sent), default=timezone.now())
-        stored = {(pid, slot): started for pid, slot, started in
-                  ProbeResult.objects.filter(probe_id__in=ids, slot__gte=first)
-                  .values_list("probe_id", "slot", "started_at")}
+        stored = {(pid, slot): slot + timedelta(milliseconds=started) for pid, slot, started in
+                  ProbeResult.objects.filter(series__probe_id__in=ids, slot__gte=first)
+                  .values_list("series__probe_id", "slot", "started_ms")}
         if wanted <= stored.keys():
             break
         time.sleep(0.2)
@@ -721,9 +724,6 @@ class Stamps:
     def whole(self, second: int) -> str:
         return self.base(second) + self.suffix
 
-    def micro(self, second: int, microsecond: int) -> str:
-        return f"{self.base(second)}.{microsecond:06d}{self.suffix}"
-
 
 class Writer:
     """Bulk insert into a model's table: COPY on PostgreSQL, executemany on SQLite."""
@@ -761,43 +761,53 @@ class Writer:
 STATUS_200 = '{"status": 200}'
 
 
-def raw_rows(ids, phases, start: int, end: int, stamps: Stamps, rng: random.Random):
-    """ProbeResult rows for runs every RAW_EVERY s in [start, end), one batch per RAW_EVERY step, time order."""
+RAW_FIELDS = ["slot", "series", "started_ms", "latency_ms", "outcome", "values", "error"]
+ROLLUP_FIELDS = ["bucket", "series", "latency_p50", "latency_p95", "count", "down", "degraded", "period",
+                 "last_outcome", "last_values"]
+
+
+def raw_rows(series, phases, start: int, end: int, stamps: Stamps, rng: random.Random):
+    """ProbeResult rows for runs every RAW_EVERY s in [start, end), one batch per RAW_EVERY step, time
+    order, as probes.results_store writes them: the values ({"status": 200}, never changing) only on
+    each series' first result of an hour, NULL otherwise; an empty error NULL."""
+    last_hour: dict[int, int] = {}
     for step in range(start, end, RAW_EVERY):
         rows = []
-        for pid, phase in zip(ids, phases):
+        for sid, phase in zip(series, phases):
             due = step + phase
             slot = int(due + rng.random())  # beat dispatches within the second after due
             if slot >= end:
                 continue
+            values = STATUS_200 if last_hour.get(sid) != slot // 3600 else None
+            last_hour[sid] = slot // 3600
             roll = rng.random()
             if roll < 0.002:
-                rows.append((pid, LOCATION, stamps.whole(slot), stamps.micro(slot, rng.randrange(5000, 90000)),
-                             5000.0 + round(rng.random(), 3), "down", None, "timed out after 5s"))
+                rows.append((stamps.whole(slot), sid, rng.randrange(5, 90), 5000.0 + round(rng.random(), 3), "down",
+                             values, "timed out after 5s"))
                 continue
             latency = round(rng.lognormvariate(2.0, 0.5), 3)
-            outcome, error = "up", ""
+            outcome, error = "up", None
             if roll < 0.005:
                 latency = round(latency + 1000, 3)
                 outcome, error = "degraded", f"latency_ms={latency} above max_latency_ms=1000"
-            rows.append((pid, LOCATION, stamps.whole(slot), stamps.micro(slot, rng.randrange(5000, 90000)),
-                         latency, outcome, STATUS_200, error))
-        yield rows
+            rows.append((stamps.whole(slot), sid, rng.randrange(5, 90), latency, outcome, values, error))
+        yield sorted(rows, key=lambda row: (row[0], row[1]))  # as recorded: batch by batch, slot by slot
 
 
-def rollup_rows(ids, period: str, start: int, end: int, length: int, stamps: Stamps, rng: random.Random):
-    """ProbeRollup rows for buckets of `length` s in [start, end), time order."""
+def rollup_rows(series, period: str, start: int, end: int, length: int, stamps: Stamps, rng: random.Random):
+    """ProbeRollup rows for buckets of `length` s in [start, end), time order; last_values as the
+    rollup writes them: the bucket's last stored values (only a bucket holding an hour's first run)."""
     runs = length // RAW_EVERY
     for bucket in range(start, end, length):
         rows = []
         text = stamps.whole(bucket)
-        for pid in ids:
+        values = STATUS_200 if bucket % 3600 < length else None
+        for sid in series:
             roll = rng.random()
             down = 1 if roll < runs * 0.002 else 0
             degraded = 1 if 0.5 < roll < 0.5 + runs * 0.003 else 0
             p50 = round(rng.lognormvariate(2.0, 0.3), 3)
-            rows.append((pid, LOCATION, period, text, runs, down, degraded, p50, round(p50 * 1.8, 3),
-                         "up", STATUS_200))
+            rows.append((text, sid, p50, round(p50 * 1.8, 3), runs, down, degraded, period, "up", values))
         yield rows
 
 
@@ -853,12 +863,14 @@ def storage(target: str, count: int) -> None:
     from django.utils import timezone
 
     from probes.choices import RollupPeriod
-    from probes.models import Probe, ProbeResult, ProbeRollup, RollupMark
+    from probes.models import Probe, ProbeResult, ProbeRollup, ProbeStatus, RollupMark
     from probes.rollups import LATE_GRACE, bucket_floor, probe_retention_apply, probe_rollups_update
-    from probes.selectors import (probe_latency_series, probe_uptime_grid, probe_uptimes,
-                                          service_uptime_map)
+    from probes.selectors import (probe_latency_series, probe_result_page, probe_uptime_grid, probe_uptimes,
+                                  service_uptime_map)
 
     ids = probes_register("store", target, INTERVAL_PATH, count)
+    series_of = dict(ProbeStatus.objects.filter(probe_id__in=ids, location=LOCATION).values_list("probe_id", "pk"))
+    series = [series_of[pid] for pid in ids]
     ProbeResult.objects.all().delete()
     ProbeRollup.objects.all().delete()
     RollupMark.objects.all().delete()
@@ -877,17 +889,16 @@ def storage(target: str, count: int) -> None:
     print(f"database: {connection.vendor}; {len(ids)} probes every {RAW_EVERY} s; raw kept "
           f"{raw_hours} h, minute rollups {minute_hours} h, hourly rollups {HISTORY_DAYS} d "
           f"(+1 expired hour of raw and minute rows)")
-    raw = Writer(ProbeResult, ["probe", "location", "slot", "started_at", "latency_ms", "outcome", "values", "error"])
-    rollup_fields = ["probe", "location", "period", "bucket", "count", "down", "degraded", "latency_p50",
-                     "latency_p95", "last_outcome", "last_values"]
-    took = copy_all(raw, raw_rows(ids, phases, now_s - (raw_hours + 1) * 3600, now_s, stamps, rng))
+    raw = Writer(ProbeResult, RAW_FIELDS)
+    rollup_fields = ROLLUP_FIELDS
+    took = copy_all(raw, raw_rows(series, phases, now_s - (raw_hours + 1) * 3600, now_s, stamps, rng))
     print(f"inserted {raw.rows:>10,} raw results      in {took:6.1f} s ({raw.rows / took:,.0f} rows/s)")
     minutes = Writer(ProbeRollup, rollup_fields)
-    took = copy_all(minutes, rollup_rows(ids, RollupPeriod.MINUTE, minute_start, int(minute_mark.timestamp()), 60,
+    took = copy_all(minutes, rollup_rows(series, RollupPeriod.MINUTE, minute_start, int(minute_mark.timestamp()), 60,
                                          stamps, rng))
     print(f"inserted {minutes.rows:>10,} minute rollups   in {took:6.1f} s ({minutes.rows / took:,.0f} rows/s)")
     hours = Writer(ProbeRollup, rollup_fields)
-    took = copy_all(hours, rollup_rows(ids, RollupPeriod.HOUR, hour_start, int(hour_mark.timestamp()), 3600,
+    took = copy_all(hours, rollup_rows(series, RollupPeriod.HOUR, hour_start, int(hour_mark.timestamp()), 3600,
                                        stamps, rng))
     print(f"inserted {hours.rows:>10,} hourly rollups   in {took:6.1f} s ({hours.rows / took:,.0f} rows/s)")
     RollupMark.objects.create(period=RollupPeriod.MINUTE, through=minute_mark)
@@ -905,9 +916,11 @@ def storage(target: str, count: int) -> None:
         started = time.perf_counter()
         written = probe_rollups_update(now=anchor)
         minute_cost.append(time.perf_counter() - started)
-    window = ProbeResult.objects.filter(slot__gte=minute_mark, slot__lt=minute_mark + timedelta(minutes=1))
+    window = ProbeResult.objects.filter(series__in=ProbeStatus.objects.values("pk"), slot__gte=minute_mark,
+                                        slot__lt=minute_mark + timedelta(minutes=1))
     plan = window.explain().splitlines()
-    scan = next((line for line in plan if re.search(r"SCAN|SEARCH", line.upper())), plan[-1] if plan else "?")
+    scans = [line for line in plan if re.search(r"SCAN|SEARCH", line.upper())]
+    scan = next((line for line in scans if "proberesult" in line), scans[0] if scans else "?")
     print(f"probe_rollups_update (1 minute due, steady state): {statistics.median(minute_cost) * 1000:6.0f} ms "
           f"median of 3, rows written {written}; reads raw rows with: {scan.split('(cost')[0].strip(' ->')}")
     started = time.perf_counter()
@@ -949,6 +962,13 @@ def storage(target: str, count: int) -> None:
     services = median_ms(lambda: service_uptime_map(), 3)
     print(f"probe page parts: probe_uptime_grid (30 d) {grid:.1f} ms, probe_latency_series (24 h) {series:.1f} ms; "
           f"service_uptime_map (all services, 30 d) {services:.0f} ms")
+    picks = iter(rng.sample(ids, min(len(ids), 20)) * 2)
+    newest = median_ms(lambda: probe_result_page(probe=Probe(id=next(picks)), location=None, before=None,
+                                                 limit=100), min(len(ids), 20))
+    deep = median_ms(lambda: probe_result_page(probe=Probe(id=next(picks)), location=None,
+                                               before=anchor - timedelta(hours=40), limit=100), min(len(ids), 20))
+    print(f"raw history of one probe (API results, 100 rows with values): newest {newest:.1f} ms, "
+          f"40 h back {deep:.1f} ms (median of {min(len(ids), 20)} probes)")
 
 
 def analyse(vacuum: bool = True) -> None:
