@@ -171,3 +171,16 @@ def plan_delete_page(request, name: str):
         raise PermissionDenied(str(exc)) from None
     messages.success(request, f"Plan {name} deleted.")
     return redirect("plan")
+
+
+def plan_topology_overlay(name: str) -> dict | None:
+    """A saved plan as the topology page draws it (topology's plan_overlay extension point): the plan
+    against the registry of now, drawn, with what gets better and worse; None for no such plan."""
+    plan = Plan.objects.filter(name=name).first()
+    if plan is None:
+        return None
+    stored, evaluated = plan_stored_evaluated(plan=plan)
+    changes, _ = changes_parse({"changes": plan.changes})
+    drawing = _drawing(evaluated, changes) if evaluated is not None else None
+    return {"template": "plans/_topology_overlay.html", "plan": plan, "stored": stored,
+            "result": evaluated.result if evaluated is not None else None, "drawing": drawing}

@@ -2,7 +2,7 @@
 fan-out finding go and the mismatch cleared, read the migration steps and the plan drawn, accept the
 plan and find the decision record; or save it first, find it in the list of saved plans, open it
 against the registry of now, and accept it there. Screenshots (1440x900): var/screenshots/
-plan_evaluated, plan_accepted, plan_saved_list, plan_saved_page."""
+plan_evaluated, plan_accepted, plan_saved_list, plan_saved_page, plan_on_topology."""
 from tests.browser_helpers import screenshot, sign_in  # sets DJANGO_ALLOW_ASYNC_UNSAFE first
 from decisions.models import Decision
 from plans.models import Plan
@@ -86,6 +86,14 @@ def test_it_saves_a_plan_lists_it_opens_it_and_accepts_it_there(page, live_serve
     assert page.get_by_role("link", name="Download Markdown").get_attribute("href") == \
         "/api/v1/plans/cancel-by-event/markdown/"
     screenshot(page, "plan_saved_page")
+    page.get_by_role("link", name="Draw on the topology").click()
+    page.wait_for_url("**/topology/?plan=cancel-by-event")
+    assert "cancel-by-event" in page.locator("#topology-note").inner_text()
+    assert_drawn_with_the_changed_edge(page)
+    assert "Findings 3 → 2" in page.locator(".plan-numbers").inner_text()
+    screenshot(page, "plan_on_topology")
+    page.get_by_role("link", name="Open the plan").click()
+    page.wait_for_url("**/plans/cancel-by-event/")
     page.get_by_role("button", name="Accept", exact=True).click()
     page.wait_for_url("**/plans/cancel-by-event/")
     assert "Plan cancel-by-event accepted" in page.locator(".messages").inner_text()

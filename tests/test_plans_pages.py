@@ -140,3 +140,29 @@ def test_it_names_a_field_the_form_refuses(loop, client, maintainer):
         assert response.status_code == 422 and "Change 1: Interaction: Select a valid choice." in html, url
         assert "New interaction 2: From service: Select a valid choice." in html
     assert not Plan.objects.exists()
+
+
+def test_it_draws_a_saved_plan_on_the_topology_page(loop, client, viewer):
+    saved()
+    client.force_login(viewer)
+    html = unescape(client.get("/topology/?plan=decouple-b").content.decode())
+    assert 'class="plan-drawing"><svg' in html and "rest → pubsub" in html
+    assert 'href="/plans/decouple-b/"' in html and "Findings " in html and "Before → after" in html
+    plan_page = client.get("/plans/decouple-b/").content.decode()
+    assert 'href="/topology/?plan=decouple-b"' in plan_page
+
+
+def test_it_says_when_a_plan_drawn_on_the_topology_no_longer_applies(loop, client, viewer):
+    saved()
+    register(service_doc("b"))  # b/y removed
+    client.force_login(viewer)
+    html = client.get("/topology/?plan=decouple-b").content.decode()
+    assert "This plan no longer applies" in html and "b/y no longer exists" in html and "plan-drawing" not in html
+
+
+def test_it_rejects_a_plan_the_topology_page_does_not_know(loop, client, viewer):
+    client.force_login(viewer)
+    response = client.get("/topology/?plan=%3Cscript%3Enope")
+    html = response.content.decode()
+    assert response.status_code == 404
+    assert "there is no saved plan named &#x27;&lt;script&gt;nope&#x27;" in html and "<script>nope" not in html

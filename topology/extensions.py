@@ -75,6 +75,9 @@ class Extensions:
     # (service) -> extra context for the service page; (interaction) -> for the interaction page.
     service_page: list[Callable[[Any], dict]] = field(default_factory=list)
     interaction_page: list[Callable[[Any], dict]] = field(default_factory=list)
+    # (name) -> a change plan drawn over the topology page (`?plan=<name>`): {"template": partial to
+    # include, ...its context}, or None when there is no such plan. Without it `plan` is refused.
+    plan_overlay: Callable[[str], dict | None] | None = None
 
 
 registered = Extensions()

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 
 from core.errors import Forbidden, Invalid
 
+from .extensions import registered
 from . import budgets, graph, mermaid
 from .authentication import ui_actor
 from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
@@ -187,8 +188,20 @@ def _view_context(topology: graph.Topology, found: list[graph.Finding], asked: V
     }
 
 
+def _plan_overlay(name: str) -> tuple[dict | None, dict[str, str]]:
+    """The plan drawn over the page (`?plan=`), by the app that owns plans; or the error to show."""
+    if not name:
+        return None, {}
+    overlay = registered.plan_overlay(name) if registered.plan_overlay else None
+    return (overlay, {}) if overlay else (None, {"plan": f"there is no saved plan named {name!r}"})
+
+
 @login_required
 def topology_page(request):
+    overlay, problems = _plan_overlay(request.GET.get("plan", "").strip()[:80])
+    if overlay or problems:
+        context = {"plan_overlay": overlay, "errors": problems, "params": request.GET}
+        return render(request, "topology/topology_plan.html", context, status=404 if problems else 200)
     stamp, topology = topology_current()
     found = findings_current()
     asked, errors = view_parse(request.GET, topology)
