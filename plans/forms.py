@@ -11,9 +11,6 @@ NEW_ROWS = 3
 CHANGE_FIELDS = ("interaction", "style", "channel", "broker", "remove")
 NEW_FIELDS = ("new_source", "new_name", "new_to", "new_style", "new_channel", "new_broker")
 POINTER = re.compile(r"^/changes/(\d+)")
-STATUS = (("", "Any"), ("open", "Not accepted"), ("accepted", "Accepted"))
-
-
 def _styles(empty: str) -> list[tuple[str, str]]:
     return [("", empty)] + [(s, s) for s in STYLES]
 
@@ -96,7 +93,3 @@ class PlanForm(forms.Form):
             labelled.append({**error, "row": row})
         return labelled
 
-
-class PlanFilterForm(forms.Form):
-    q = forms.CharField(required=False, max_length=200, label="Name, title or author")
-    status = forms.ChoiceField(choices=STATUS, required=False, label="Accepted")

@@ -75,16 +75,9 @@ def _what_changed(was: dict | None, now: dict) -> str:
     return "; ".join(parts)
 
 
-def plans_list(*, query: str = "", status: str = "") -> QuerySet:
-    """Stored plans, newest first, by name or title (`query`) and accepted or not (`status`)."""
-    plans = Plan.objects.prefetch_related("decisions").order_by("-created_at", "name")
-    if query:
-        plans = plans.filter(Q(name__icontains=query) | Q(title__icontains=query) | Q(created_by__icontains=query))
-    if status == "accepted":
-        plans = plans.filter(accepted_at__isnull=False)
-    elif status == "open":
-        plans = plans.filter(accepted_at__isnull=True)
-    return plans
+def plans_list() -> QuerySet:
+    """Stored plans, newest first (filtered by plans.filtersets.PlanFilterSet)."""
+    return Plan.objects.prefetch_related("decisions").order_by("-created_at", "name")
 
 
 def plans_summarised(*, plans: list[Plan]) -> list[dict]:

@@ -17,7 +17,8 @@ from topology.render import RenderError, diagram_render
 from .changes import Change, changes_parse
 from .drawing import plan_dot
 from .evaluation import Evaluated, plan_evaluated, plan_stored_evaluated
-from .forms import PlanFilterForm, PlanForm
+from .filtersets import PlanFilterSet
+from .forms import PlanForm
 from .models import Plan
 from .selectors import plan_actions, plans_list, plans_summarised
 from .services import plan_accept, plan_delete, plan_save
@@ -44,10 +45,9 @@ def _drawing(evaluated: Evaluated, changes: list[Change]) -> dict:
 
 def _saved(request) -> dict:
     """The saved plans (?q=, ?status=, ?page=), each with whether it still applies."""
-    filters = PlanFilterForm(request.GET)
-    clean = filters.cleaned_data if filters.is_valid() else {}
-    page = page_of(request, plans_list(query=clean.get("q", ""), status=clean.get("status", "")), size=LIST_SIZE)
-    return {"filters": filters, "page": page, "saved": plans_summarised(plans=list(page.object_list))}
+    filters = PlanFilterSet(request.GET or None, queryset=plans_list())
+    page = page_of(request, filters.qs if filters.is_valid() else plans_list(), size=LIST_SIZE)
+    return {"filters": filters.form, "page": page, "saved": plans_summarised(plans=list(page.object_list))}
 
 
 def _evaluated_form(form: PlanForm) -> tuple[dict, list[dict]]:

@@ -93,3 +93,32 @@ def test_it_lets_only_maintainers_of_the_changed_interactions_save_and_remove(lo
     assert post(ci, URL, BODY).status_code == 201
     assert client.delete(f"{URL}decouple-b/").status_code == 403 and Plan.objects.exists()
     assert ci.delete(f"{URL}decouple-b/").status_code == 204 and not Plan.objects.exists()
+
+
+def test_it_lists_plans_with_whether_they_apply_and_their_teams(loop, ci, django_assert_max_num_queries):
+    post(ci, URL, BODY)
+    post(ci, URL, {**BODY, "name": "call-a", "title": "Another",
+                   "changes": [{"interaction": "a/x", "style": "grpc"}]})
+    register(service_doc("a"))  # a/x removed: call-a no longer applies
+    with django_assert_max_num_queries(12):  # the registry is read once for the page, not once a plan
+        listed = {p["name"]: p for p in ci.get(URL).json()["results"]}
+    assert listed["decouple-b"]["applies"] is True and listed["decouple-b"]["stale"] == []
+    assert listed["call-a"]["applies"] is False and listed["call-a"]["stale"] == ["a/x no longer exists"]
+    assert listed["decouple-b"]["teams"] == ["commerce"]
+    one = ci.get(f"{URL}call-a/").json()
+    assert one["applies"] is False and one["stale"] == listed["call-a"]["stale"]
+
+
+def test_it_filters_plans_like_the_page_does(loop, ci):
+    post(ci, URL, BODY)
+    post(ci, URL, {**BODY, "name": "call-a", "title": "Another", "changes": [{"interaction": "a/x", "style": "grpc"}]})
+    ci.post(f"{URL}call-a/accept/")
+    assert [p["name"] for p in ci.get(URL, {"q": "decouple"}).json()["results"]] == ["decouple-b"]
+    assert [p["name"] for p in ci.get(URL, {"status": "accepted"}).json()["results"]] == ["call-a"]
+    assert [p["name"] for p in ci.get(URL, {"status": "open"}).json()["results"]] == ["decouple-b"]
+
+
+def test_it_rejects_an_unknown_plan_status_filter(loop, ci):
+    response = ci.get(URL, {"status": "maybe"})
+    assert response.status_code == 400
+    assert "status" in json.dumps(response.json())

@@ -5,6 +5,7 @@ from topology.choices import Broker
 
 from ..changes import MAX_CHANGES, MAX_TARGETS, STYLES
 from ..models import Plan
+from ..selectors import plans_summarised
 
 
 class PlanChangeSerializer(serializers.Serializer):
@@ -35,11 +36,34 @@ class PlanWriteSerializer(PlanChangesSerializer):
 
 
 class PlanSerializer(serializers.ModelSerializer):
+    """A stored plan, with whether it still applies to the registry of now (`stale` says why not) and
+    the teams whose services it changes. A list reads the registry once for the whole page: the view
+    passes `summaries` (plans.selectors.plans_summarised) in the context."""
+
     decisions = serializers.SerializerMethodField()
+    applies = serializers.SerializerMethodField()
+    stale = serializers.SerializerMethodField()
+    teams = serializers.SerializerMethodField()
 
     class Meta:
         model = Plan
-        fields = ["name", "title", "changes", "basis", "accepted_at", "decisions", "created_by", "created_at"]
+        fields = ["name", "title", "changes", "basis", "applies", "stale", "teams", "accepted_at", "decisions",
+                  "created_by", "created_at"]
+
+    def _summary(self, plan) -> dict:
+        summaries = self.context.setdefault("summaries", {})
+        if plan.pk not in summaries:
+            summaries[plan.pk] = plans_summarised(plans=[plan])[0]
+        return summaries[plan.pk]
 
     def get_decisions(self, plan) -> list[str]:
         return sorted(decision.code for decision in plan.decisions.all())
+
+    def get_applies(self, plan) -> bool:
+        return not self._summary(plan)["stale"]
+
+    def get_stale(self, plan) -> list[str]:
+        return self._summary(plan)["stale"]
+
+    def get_teams(self, plan) -> list[str]:
+        return self._summary(plan)["teams"]

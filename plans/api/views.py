@@ -15,7 +15,8 @@ from topology.authentication import api_actor
 from ..changes import changes_parse
 from ..evaluation import plan_charts, plan_evaluate, plan_stored_evaluate
 from ..markdown import plan_markdown
-from ..models import Plan
+from ..filtersets import PlanFilterSet
+from ..selectors import plans_list, plans_summarised
 from ..services import plan_accept, plan_delete, plan_save
 from .serializers import PlanChangesSerializer, PlanSerializer, PlanWriteSerializer
 
@@ -51,8 +52,17 @@ class PlanViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     evaluated against the registry of now, and says when it no longer applies."""
 
     serializer_class = PlanSerializer
-    queryset = Plan.objects.prefetch_related("decisions")
+    queryset = plans_list()
+    filterset_class = PlanFilterSet
     lookup_field = "name"
+
+    def list(self, request):
+        """One page of plans, newest first, each with whether it applies (the registry read once)."""
+        page = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        summaries = {summary["plan"].pk: summary for summary in plans_summarised(plans=page)}
+        serializer = self.get_serializer(page, many=True, context={**self.get_serializer_context(),
+                                                                   "summaries": summaries})
+        return self.get_paginated_response(serializer.data)
 
     @extend_schema(request=PlanWriteSerializer, responses={201: PlanSerializer, 422: refusal("invalid plan")})
     def create(self, request):
