@@ -44,6 +44,13 @@ def rows_copy(apps, schema_editor):
     schema_editor.execute(ROLLUPS_COPY)
 
 
+def keys_rename(apps, schema_editor):
+    """PostgreSQL: the primary keys take the usual names, free again once the old tables are gone."""
+    if schema_editor.connection.vendor == "postgresql":
+        for table in ("topology_proberesult", "topology_proberollup"):
+            schema_editor.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {table}_new_pkey TO {table}_pkey")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -100,4 +107,5 @@ class Migration(migrations.Migration):
         migrations.RenameModel(old_name='NewProbeRollup', new_name='ProbeRollup'),
         migrations.AlterModelTable(name='proberesult', table='topology_proberesult'),
         migrations.AlterModelTable(name='proberollup', table='topology_proberollup'),
+        migrations.RunPython(keys_rename, migrations.RunPython.noop, elidable=False),
     ]
