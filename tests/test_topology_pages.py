@@ -133,9 +133,12 @@ def test_collapsed_teams_link_to_themselves_added_to_expand_keeping_the_view(db,
     assert "More than 150 services" not in body
 
     body = text(client.get("/topology/?chain=team-0-svc-00,team-1-svc-05&expand=team-3"))
-    # the chain's teams are opened for the view; the folders left keep the chain and add themselves
+    # the chain's services are drawn as themselves beside their teams' folders (not whole teams opened);
+    # the folders keep the chain and add themselves
     assert 'xlink:href="/services/team-0-svc-00/"' in body and 'xlink:href="/services/team-1-svc-05/"' in body
-    assert 'xlink:href="?chain=team-0-svc-00,team-1-svc-05&expand=team-0,team-1,team-3,team-2#opened-team-2"' in body
+    assert 'xlink:href="/services/team-0-svc-01/"' not in body  # the rest of team-0 stays in its folder
+    assert 'xlink:href="?chain=team-0-svc-00,team-1-svc-05&expand=team-3,team-0#opened-team-0"' in body
+    assert 'xlink:href="?chain=team-0-svc-00,team-1-svc-05&expand=team-3,team-2#opened-team-2"' in body
     assert 'data-zoom-to="team-0-svc-00,team-1-svc-05"' in body
     assert 'title="Collapse team-3 again"' in body and 'title="Collapse team-0 again"' not in body
 

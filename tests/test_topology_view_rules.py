@@ -45,7 +45,7 @@ def test_it_handles_when_channels_become_lines(mode, nodes, wanted):
 
 
 @pytest.mark.parametrize(("nodes", "services", "anyway", "large"), [
-    (90, 90, False, False), (91, 91, False, True), (40, 400, False, False), (40, 401, False, True),
+    (60, 60, False, False), (61, 61, False, True), (40, 400, False, False), (40, 401, False, True),
     (500, 500, True, False),
 ])
 def test_it_handles_views_too_large_to_draw(nodes, services, anyway, large):
@@ -63,6 +63,18 @@ def test_it_handles_views_too_large_to_draw(nodes, services, anyway, large):
 ])
 def test_it_handles_findings_that_follow_the_view(finding, inside):
     found, outside = view_rules.findings_in_view([finding], {"a", "b"})
+    assert (found == [finding], outside) == (inside, int(not inside))
+
+
+@pytest.mark.parametrize(("finding", "inside"), [
+    (Finding("fan-in", "warning", ("f1", "a", "f2"), "§3.5", ""), False),  # about a folded neighbour
+    (Finding("fan-in", "warning", ("a", "f1", "f2"), "§3.5", ""), True),  # about a service drawn
+    (Finding("sync-cycle", "error", ("f1", "f2"), "§3.5", ""), False),  # wholly inside folders
+    (Finding("sync-cycle", "error", ("a", "f1"), "§3.5", ""), True),  # through the view's own service
+    (Finding("sync-chain", "info", ("f1", "b", "f2"), "§3.5", ""), True),
+])
+def test_it_handles_findings_inside_the_folders_of_other_teams(finding, inside):
+    found, outside = view_rules.findings_in_view([finding], {"a", "b", "f1", "f2"}, drawn={"a", "b"})
     assert (found == [finding], outside) == (inside, int(not inside))
 
 
@@ -130,7 +142,10 @@ def test_it_handles_narrower_views_with_their_sizes():
     assert [(option["label"], option["query"]) for option in options] == [
         ("2 hops around h0", "focus=h0&hops=2"), ("1 hop around h0", "focus=h0")]
     assert all(option["nodes"] > 0 and option["too_large"] is False for option in options)
-    assert [option["query"] for option in narrower_views(system(), View(team="home"))] == ["team=home&alone=1"]
+    # a team: alone, or one of its busiest services (h0: 11 links, h1: 4, h2: 12) with its neighbours
+    assert [option["query"] for option in narrower_views(system(), View(team="home"))] == [
+        "team=home&alone=1", "focus=h2", "focus=h0", "focus=h1"]
+    assert narrower_views(system(), View(team="home"))[1]["label"] == "h2 and its direct neighbours (12 links)"
 
 
 def test_it_handles_a_budget_along_a_highlighted_chain():
@@ -142,3 +157,56 @@ def test_it_handles_a_budget_along_a_highlighted_chain():
     assert bar["limit_x"] == 83.33
     dot = dot_source(system(), View(chain=("h0", "h1", "h2")))
     assert '"h1" [label="h1", fillcolor="#ffffff", style="rounded,filled", color="#1f5fd1"' in dot
+
+
+def test_it_handles_a_chain_drawn_beside_the_folders_of_its_teams():
+    """Over the collapse limit a highlighted chain's services are drawn as themselves and the rest of
+    their teams stay folded (opening the teams drew 200 nodes at 1,000 services)."""
+    view = View(chain=("h0", "f3"), collapse_over=5)
+    layout = view_layout(system(), view)
+    assert layout.collapsed == {"home", "far", "lone"}
+    assert (layout.places["h0"], layout.places["f3"], layout.places["f4"]) == ("h0", "f3", "team:far")
+    dot = dot_source(system(), view)
+    assert '"team:far" [label="far\\n9 services"' in dot and '"team:home" [label="home\\n2 services"' in dot
+    assert '"h0" -> "f3" [style="solid", label="REST", color="#1f5fd1", penwidth="2.4"' in dot  # the hop, highlighted
+    assert '"f3" [label="f3"' in dot and "layout=neato" in dot  # among the folders, laid out by force
+
+
+def test_it_handles_a_radial_drawing_without_words_on_its_sync_lines():
+    """Around a focus every line crosses the middle: REST/gRPC and publish/send words are left to the
+    tooltips (they covered the neighbours' names); a layered drawing keeps them."""
+    radial = dot_source(system(), View(focus="h1", channels="nodes"))
+    assert '"h0" -> "h1" [style="solid", color=' in radial and 'label="REST"' not in radial
+    assert 'label="publish"' not in radial and 'tooltip="h0/call: rest' in radial
+    assert 'overlap=false, sep="+4"' in radial  # nodes kept close: the drawing shrinks less at fit
+    layered = dot_source(system(), View(team="home", alone=True, channels="nodes"))
+    assert '"h0" -> "h1" [style="solid", label="REST"' in layered and 'label="publish"' in layered
+
+
+def test_it_handles_a_focus_whose_team_is_never_folded():
+    """Over the collapse limit, the focus's own team stays open without being named in `expand` (it
+    was opened as if asked, and the page said "teams opened" with a × that folded the focus away)."""
+    view = View(focus="h1", hops=2, collapse_over=5)
+    layout = view_layout(system(), view)
+    assert "home" not in layout.collapsed and "far" in layout.collapsed
+    assert layout.places["h0"] == "h0" and layout.places["f1"] == "team:far"
+    assert 'layout=twopi, root="h1"' in dot_source(system(), view)
+
+
+@pytest.mark.parametrize(("nodes", "team_view", "folders", "force"), [
+    (31, True, False, True), (30, True, False, False), (31, True, True, False), (31, False, False, False),
+])
+def test_it_handles_when_a_view_is_laid_out_by_force(nodes, team_view, folders, force):
+    assert view_rules.by_force(nodes, team_view=team_view, folders=folders) is force
+
+
+def test_it_handles_a_large_team_alone_drawn_by_force():
+    """A team of 40 services calling each other, alone: by force, stretched to the canvas, 14 pt labels,
+    the legend below; a smaller one stays in layers."""
+    nodes = {f"t{i}": Node(f"t{i}", "big") for i in range(40)}
+    links = [Link(f"t{i}", f"t{(i * 7 + 3) % 40}", f"c{i}", "rest") for i in range(40)]
+    dot = dot_source(Topology(nodes=nodes, links=links), View(team="big", alone=True))
+    assert 'layout=neato, overlap=false, sep="+4", splines=false, outputorder=edgesfirst, ratio=0.62' in dot
+    assert "fontsize=14, shape=box" in dot and 'labelloc="b"' in dot and "cluster_legend" not in dot
+    small = dot_source(system(), View(team="home", alone=True))
+    assert "layout=dot, rankdir=LR" in small

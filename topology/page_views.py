@@ -4,6 +4,7 @@ Thin views: parse the query or the form, read through a selector (the topology i
 once per data stamp), let the pure cores build DOT or Mermaid text, render. Graphviz runs server-side
 (cached by content); Mermaid text is drawn in the browser by the vendored mermaid.js.
 """
+from collections import Counter
 from dataclasses import replace
 from urllib.parse import urlencode
 
@@ -89,10 +90,12 @@ def _named(view: View) -> tuple[str, ...]:
 
 
 def _with_named_teams(topology: graph.Topology, view: View, shown: graph.Topology) -> View:
-    """A chain, focus or blast origin is no use hidden in a collapsed team: their teams are opened."""
-    if len(shown.nodes) <= view.collapse_over:
+    """A blast origin is no use hidden in a collapsed team: its team is opened. (The focus's team is
+    never folded, being what the view is about; the services of a highlighted chain are drawn as
+    themselves beside their teams' folders.)"""
+    if len(shown.nodes) <= view.collapse_over or not view.blast or view.focus:
         return view
-    teams = {topology.nodes[name].team for name in _named(view)} - {None}
+    teams = {topology.nodes[view.blast].team} - {None}
     return replace(view, expand=view.expand | teams)
 
 
@@ -113,21 +116,41 @@ def _blast(topology: graph.Topology, view: View) -> dict | None:
     return {"failing": sorted(failing), "delayed": sorted(delayed)}
 
 
-def _shown_findings(found: list[graph.Finding], shown: graph.Topology, view: View) -> tuple[list[graph.Finding], int]:
-    """The findings of the services in the view (view_rules.findings_in_view), and how many are left
-    out; the whole system has them all."""
-    return (found, 0) if view.whole else findings_in_view(found, shown.nodes)
+def _shown_findings(found: list[graph.Finding], layout: Layout, view: View) -> tuple[list[graph.Finding], int]:
+    """The findings of the services in the view (view_rules.findings_in_view: not those wholly inside
+    the folders of other teams), and how many are left out; the whole system has them all."""
+    if view.whole:
+        return found, 0
+    return findings_in_view(found, layout.shown.nodes, [name for name, at in layout.places.items() if at == name])
+
+
+FOCUS_OFFERED = 3  # a team view too large to draw offers to focus on its this many busiest services
+
+
+def busiest_of_team(topology: graph.Topology, team: str, count: int = FOCUS_OFFERED) -> list[tuple[str, int]]:
+    """The `count` services of a team with the most links (either way), most first (ties by name)."""
+    links = Counter()
+    for link in topology.links:
+        for name in (link.source, link.target):
+            node = topology.nodes.get(name)
+            if node is not None and node.team == team:
+                links[name] += 1
+    return sorted(links.items(), key=lambda item: (-item[1], item[0]))[:count]
 
 
 def narrower_views(topology: graph.Topology, view: View) -> list[dict]:
     """Views narrower than a too large one, each with its query and how many nodes it draws: fewer
-    hops around the focus, the team without its neighbours."""
+    hops around the focus; the team without its neighbours, or one of its busiest services and its
+    direct neighbours."""
     options = []
     if view.focus:
         for hops in sorted({view.hops - 1, 1} - {0}, reverse=True):
             options.append((f"{hops} hop{'s' if hops > 1 else ''} around {view.focus}", replace(view, hops=hops)))
     if view.team and not view.alone:
         options.append((f"team {view.team} alone, without its neighbours", replace(view, alone=True)))
+    if view.team and not view.focus:
+        options += [(f"{name} and its direct neighbours ({links} links)", View(focus=name, channels=view.channels))
+                    for name, links in busiest_of_team(topology, view.team)]
     found = []
     for label, narrower in options:
         layout = view_layout(topology, narrower)
@@ -171,7 +194,7 @@ def _view_context(topology: graph.Topology, found: list[graph.Finding], asked: V
     shown = layout.shown
     params = view_params(view)
     collapsed = len(shown.nodes) > view.collapse_over and not (view.team or view.focus)
-    in_view, outside = _shown_findings(found, shown, view)
+    in_view, outside = _shown_findings(found, layout, view)
     return {
         "view": view, "query": query(params), "active": bool(params), "shown_count": len(shown.nodes),
         "collapsed": collapsed, "zoom_to": ",".join(_named(view)) if collapsed else "",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 from .graph import (SYNC_LABELS, Link, Node, Overview, TeamLinks, Topology, blast_radius, health_counts, link_count,
                     links_counted, neighbourhood)
-from .view_rules import channel_lines_wanted, channels_as_lines, teams_folded
+from .view_rules import by_force, channel_lines_wanted, channels_as_lines, teams_folded
 
 COLLAPSE_OVER = 150  # more services than this in a view: teams collapse unless expanded
 # Edges to or from collapsed teams beyond this many are left out, weakest first: dot's layout time
@@ -159,7 +159,7 @@ def view_layout(topology: Topology, view: View) -> Layout:
     folded = teams_folded({name: node.team or "" for name, node in shown.nodes.items()}, home_team(topology, view),
                           expand)
     collapsed = _collapsed_teams(shown, view) | folded
-    places = _places(shown, collapsed)
+    places = _places(shown, collapsed, set(view.chain))
     routes = _channel_routes(shown, places)
     channels = {route[0] for route in routes}
     lines = channels_as_lines(routes) if channel_lines_wanted(
@@ -180,12 +180,13 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
         centre = [f"  {quote(root)} [style=invis, label=\"\", width=0.1, height=0.1];"] + [
             f"  {quote(root)} -> {quote(name)} [style=invis];" for name, node in shown.nodes.items()
             if node.team == view.team]
-    lines = _header(teams_only, root=root) + _clusters(shown, collapsed, marks, urls)
+    force = by_force(layout.nodes, team_view=bool(view.team), folders=bool(collapsed))
+    lines = _header(teams_only, root=root, force=force) + _clusters(shown, collapsed, marks, urls, places)
     lines += _channels(shown, places, layout.lines)
-    edges, groups = _edges(shown, places, marks, urls, view, layout.lines)
+    edges, groups = _edges(shown, places, marks, urls, view, layout.lines, quiet=root is not None or force)
     undeclared = _observed_edges(shown, places)
     return _finish(lines + edges + undeclared + centre, _strongest(groups), len(groups), observed=bool(undeclared),
-                   channel_lines=bool(layout.lines), radial=root is not None)
+                   channel_lines=bool(layout.lines), radial=root is not None or force)
 
 
 def _observed_edges(shown: Topology, places: dict[str, str]) -> list[str]:
@@ -231,7 +232,7 @@ def dot_by_force(dot: str) -> str:
     return head + "graph [layout=fdp, " + rest if found and head.count("\n") == 1 else dot
 
 
-def _header(teams_only: bool = False, root: str | None = None) -> list[str]:
+def _header(teams_only: bool = False, root: str | None = None, force: bool = False) -> list[str]:
     """The graph's attributes. Services flow left to right (dot). A graph of team folders alone has
     no such order (teams call each other both ways): it is laid out by force (neato) with straight
     lines and larger text, so that at fit-to-screen it is about square and its labels can be read;
@@ -241,12 +242,16 @@ def _header(teams_only: bool = False, root: str | None = None) -> list[str]:
     ring, the folders outside (layered, the folders that both call and are called by the team pull
     the drawing into long back edges; by force, it spreads out and its labels cannot be read at fit).
     Their lines are straight (curved around the nodes they take Graphviz 20 to 50 times as long) and
-    drawn under the nodes."""
+    drawn under the nodes. A large team view without folders (`force`, view_rules.by_force) is laid
+    out by force too, stretched to the canvas, with straight lines. Nodes are kept 4 points apart (8 made the drawing of a focus with 24
+    neighbours 8% larger, its labels as much smaller at fit)."""
     layout = ('layout=neato, overlap=false, sep="+6", splines=false, outputorder=edgesfirst' if teams_only else
-              f'layout=twopi, root={quote(root)}, ranksep=1.5, overlap=false, sep="+8", splines=line, '
+              'layout=neato, overlap=false, sep="+4", splines=false, outputorder=edgesfirst, '
+              f'ratio={CANVAS_RATIO}' if force else
+              f'layout=twopi, root={quote(root)}, ranksep=1.5, overlap=false, sep="+4", splines=line, '
               f'outputorder=edgesfirst, ratio={CANVAS_RATIO}' if root else
               'layout=dot, rankdir=LR, nodesep=0.35, ranksep=0.7, newrank=true')
-    large = teams_only or root  # larger text: these drawings are shrunk to fit
+    large = teams_only or root or force  # larger text: these drawings are shrunk to fit
     return ['digraph topology {',
             f'  graph [{layout}, fontname="Helvetica", fontsize=11, bgcolor="transparent", '
             'tooltip="Switchboard topology"];',
@@ -315,16 +320,20 @@ def _collapsed_teams(shown: Topology, view: View) -> set[str]:
         return set()
     teams = {node.team or "" for node in shown.nodes.values()}
     expanded = {"" if name == PLACEHOLDERS else name for name in view.expand}
-    return teams - expanded - ({view.team} if view.team else set())
+    focus = shown.nodes.get(view.focus or "")
+    home = {view.team} if view.team else {focus.team or ""} if focus else set()  # the team the view is about
+    return teams - expanded - home
 
 
 def _group_id(team: str) -> str:
     return f"team:{team or PLACEHOLDERS}"
 
 
-def _places(shown: Topology, collapsed: set[str]) -> dict[str, str]:
-    """Where each service is drawn: its own node, or its collapsed team's node."""
-    return {name: _group_id(node.team or "") if (node.team or "") in collapsed else name
+def _places(shown: Topology, collapsed: set[str], pinned: set[str] = frozenset()) -> dict[str, str]:
+    """Where each service is drawn: its own node, or its collapsed team's node. The `pinned` ones (the
+    services of a highlighted chain) are drawn as themselves beside their team's folder: opening
+    their whole teams instead drew 200 nodes whose labels could not be read at fit."""
+    return {name: _group_id(node.team or "") if (node.team or "") in collapsed and name not in pinned else name
             for name, node in shown.nodes.items()}
 
 
@@ -342,14 +351,18 @@ def _marks(topology: Topology, view: View) -> dict[str, str]:
     return marks
 
 
-def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls) -> list[str]:
+def _clusters(shown: Topology, collapsed: set[str], marks: dict, urls: Urls, places: dict[str, str]) -> list[str]:
     by_team: dict[str, list[Node]] = {}
     for node in shown.nodes.values():
         by_team.setdefault(node.team or "", []).append(node)
     lines = []
     for index, (team, members) in enumerate(sorted(by_team.items())):
         if team in collapsed:
-            lines.append(_group_node(team, len(members), urls, health_counts(node.health for node in members)))
+            folded = [node for node in members if places[node.name] != node.name]
+            lines += ["  " + _node(node, marks.get(node.name, ""), urls) for node in members
+                      if places[node.name] == node.name]  # pinned: beside the folder
+            if folded:
+                lines.append(_group_node(team, len(folded), urls, health_counts(node.health for node in folded)))
             continue
         if team:
             lines.append(f"  subgraph cluster_{index} {{")
@@ -435,9 +448,11 @@ def _edge_colour(link: Link) -> str:
 
 
 def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, view: View,
-           as_lines: dict[str, tuple[str, str]]) -> tuple[list[str], dict[tuple[str, str, str], TeamLinks]]:
+           as_lines: dict[str, tuple[str, str]], *, quiet: bool = False) -> tuple[list[str], dict[tuple[str, str, str], TeamLinks]]:
     """The edge lines between services and channels (or through a channel drawn as a line), and the
-    links to or from collapsed teams merged per (source, target, kind)."""
+    links to or from collapsed teams merged per (source, target, kind). `quiet` (radial drawings):
+    no REST/gRPC or publish/send words on the lines, which all cross the middle around the focus
+    and covered its neighbours' names; the line's style says sync or async, its tooltip the style."""
     chain_pairs = set(zip(view.chain, view.chain[1:]))
     lines, drawn, groups = [], set(), {}
     for link in shown.links:
@@ -464,7 +479,7 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, vie
             key = (source, channel, target)
             if (source, channel) not in drawn:
                 drawn.add((source, channel))
-                lines.append(f"  {quote(source)} -> {channel} " + _attrs(style="dashed", label="publish" if link.style == "pubsub" else "send", **attrs))
+                lines.append(f"  {quote(source)} -> {channel} " + _attrs(style="dashed", label=None if quiet else "publish" if link.style == "pubsub" else "send", **attrs))
             if key not in drawn:
                 drawn.add(key)
                 lines.append(f"  {channel} -> {quote(target)} " + _attrs(style="dashed", **attrs))
@@ -474,7 +489,7 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, vie
             continue
         drawn.add(key)
         lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(
-            style=KIND_STYLE[link.kind], label=SYNC_LABELS.get(link.style), **attrs))
+            style=KIND_STYLE[link.kind], label=None if quiet else SYNC_LABELS.get(link.style), **attrs))
     return lines, links_counted(groups)
 
 
