@@ -8,7 +8,7 @@ deletes whole hours, never removes the row that a kept one leans on.
 """
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 
 from .engine.spec import ProbeResult as RunResult
 from .models import ProbeResult, ProbeStatus
@@ -18,13 +18,18 @@ def hour_floor(moment: datetime) -> datetime:
     return moment.replace(minute=0, second=0, microsecond=0)
 
 
+@transaction.atomic
 def probe_results_store(*, location: str, slot: datetime, results: list[RunResult]) -> None:
     """Write the raw rows of one batch (results of probes without a status at `location` are dropped:
-    the probe or the location is gone)."""
+    the probe or the location is gone). The status rows are locked while the values are compared
+    with theirs (in id order, as every batch does), so two batches recording the same series at
+    once, a retaken run, compare one after the other; the caller moves the statuses on before its
+    transaction ends."""
     if not results:
         return
     series = {probe_id: (pk, last_slot, values) for pk, probe_id, last_slot, values in
-              ProbeStatus.objects.filter(location=location, probe_id__in=[int(r.key) for r in results])
+              ProbeStatus.objects.select_for_update().order_by("pk")
+              .filter(location=location, probe_id__in=[int(r.key) for r in results])
               .values_list("pk", "probe_id", "last_slot", "values")}
     at = connection.ops.adapt_datetimefield_value(slot)
     values_field = ProbeResult._meta.get_field("values")
