@@ -567,7 +567,8 @@ def test_beat_and_a_worker_resume_when_the_broker_comes_back(transactional_db, s
         Probe.objects.update(next_due_at=moment)
         return moment
 
-    worker = worker_start(queue=f"celery,probes.{location}", name=f"resume-{location}")
+    # Its own Redis database: the results queue is this test's alone too.
+    worker = worker_start(queue=f"celery,probes.{location},{settings.PROBE_RESULTS_QUEUE}", name=f"resume-{location}")
     env = {**os.environ, "DATABASE_URL": database_url(), "SWITCHBOARD_VAR_DIR": str(settings.VAR_DIR)}
     env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     beat = subprocess.Popen(
