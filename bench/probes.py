@@ -1088,7 +1088,7 @@ def run(args, folder: str) -> None:
             total = parts["probes_dispatch"]
             send = parts["runs_send"]
             inner = {"run (probes_execute)": parts["probes_execute"],
-                     "receive (decode, known probes)": parts["probe_results_receive"] - parts["probe_results_record"],
+                     "receive (decode)": parts["probe_results_receive"] - parts["probe_results_record"],
                      "record (probe_results_record)": parts["probe_results_record"]}
             print(f"    per round (mean {total * 1000:.0f} ms): dispatch up to the commit "
                   f"{(total - send) * 1000:.0f} ms (of which _schedule_advance {parts['_schedule_advance'] * 1000:.0f}"

@@ -19,14 +19,14 @@ def hour_floor(moment: datetime) -> datetime:
 
 
 @transaction.atomic
-def probe_results_store(*, location: str, slot: datetime, results: list[RunResult]) -> None:
+def probe_results_store(*, location: str, slot: datetime, results: list[RunResult]) -> int:
     """Write the raw rows of one batch (results of probes without a status at `location` are dropped:
     the probe or the location is gone). The status rows are locked while the values are compared
     with theirs (in id order, as every batch does), so two batches recording the same series at
     once, a retaken run, compare one after the other; the caller moves the statuses on before its
-    transaction ends."""
+    transaction ends. Returns how many results had a series here."""
     if not results:
-        return
+        return 0
     series = {probe_id: (pk, last_slot, values) for pk, probe_id, last_slot, values in
               ProbeStatus.objects.select_for_update().order_by("pk")
               .filter(location=location, probe_id__in=[int(r.key) for r in results])
@@ -46,6 +46,7 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
                      str(result.outcome), None if same else values_field.get_db_prep_save(values, connection),
                      result.error or None))
     _rows_insert(rows)
+    return len(rows)
 
 
 MILLISECOND = timedelta(milliseconds=1)

@@ -253,15 +253,11 @@ def results_send(*, location: str, slot: datetime, results: list[RunResult]) -> 
 
 def probe_results_receive(*, location: str, slot: datetime, items: list) -> int:
     """Write a batch of results that came through the broker; returns how many were kept. Only
-    results for a probe that has this location are kept: a probe deleted (or moved off the location)
-    since its run was sent is skipped rather than failing the batch on its foreign key."""
-    results = results_decode(items)
-    keys = {int(r.key) for r in results if r.key.isdigit()}
-    known = set(ProbeStatus.objects.filter(location=location, probe_id__in=keys).values_list("probe_id", flat=True))
-    kept = [r for r in results if r.key.isdigit() and int(r.key) in known]
-    if kept:
-        probe_results_record(location=location, slot=slot, results=kept)
-    return len(kept)
+    results for a probe that has this location are kept (probe_results_store drops the others): a
+    probe deleted (or moved off the location) since its run was sent is skipped rather than failing
+    the batch on its foreign key."""
+    results = [r for r in results_decode(items) if r.key.isdigit()]
+    return probe_results_record(location=location, slot=slot, results=results) if results else 0
 
 
 def probes_execute(*, specs: list[ProbeSpec], location: str, not_before: list[float] | None = None) -> list[RunResult]:
@@ -284,11 +280,12 @@ def probe_policy() -> TargetPolicy:
 
 
 @transaction.atomic
-def probe_results_record(*, location: str, slot: datetime, results: list[RunResult]) -> None:
+def probe_results_record(*, location: str, slot: datetime, results: list[RunResult]) -> int:
     """Store raw results (one per probe, location and slot), move the statuses forward and confirm
     the states that held long enough, all in one transaction; receivers of `probe_states_confirmed`
-    write what a confirmed change causes (an outbox event) in it too."""
-    probe_results_store(location=location, slot=slot, results=results)
+    write what a confirmed change causes (an outbox event) in it too. Returns how many results were
+    of a probe that has this location (the others are dropped)."""
+    kept = probe_results_store(location=location, slot=slot, results=results)
     changes = []
     for start in range(0, len(results), 500):
         batch = results[start:start + 500]
@@ -296,6 +293,7 @@ def probe_results_record(*, location: str, slot: datetime, results: list[RunResu
         changes += _states_confirm(location=location, probe_ids=[int(r.key) for r in batch])
     if changes:
         probe_states_confirmed.send(sender=ProbeStatus, changes=changes)
+    return kept
 
 
 def _states_confirm(*, location: str, probe_ids: list[int]) -> list[StateChange]:
