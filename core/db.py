@@ -119,3 +119,17 @@ def job_task_attempt(task: Any, *, run: Callable[[], Any], failed: Callable[[], 
         fail(GAVE_UP.format(attempts=task.request.retries + 1, error=str(error)[:500]))
         return
     raise error
+
+
+def rows_source(rows: list[tuple], types: tuple[str, ...]) -> tuple[str, list]:
+    """A row source for `INSERT ... <source>` or `WITH v(...) AS (<source>)`, and its parameters.
+
+    On PostgreSQL the rows travel as one array a column (`SELECT * FROM unnest(%s::integer[], ...)`,
+    `types` naming each column's type): a statement of a few placeholders, whatever the number of
+    rows, which the driver does not have to scan placeholder by placeholder. Elsewhere it is a
+    `VALUES (...), (...)` list with one placeholder a value."""
+    if connection.vendor == "postgresql":
+        columns = [list(column) for column in zip(*rows)] if rows else [[] for _ in types]
+        return "SELECT * FROM unnest(" + ", ".join(f"%s::{kind}[]" for kind in types) + ")", columns
+    one = "(" + ", ".join(["%s"] * len(types)) + ")"
+    return "VALUES " + ", ".join([one] * len(rows)), [value for row in rows for value in row]

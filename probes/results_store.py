@@ -6,9 +6,12 @@ from the series' previous result, or when the result is the series' first of an 
 a reader finds the values of any row within its own hour (`values_resolve`), and retention, which
 deletes whole hours, never removes the row that a kept one leans on.
 """
+import json
 from datetime import datetime, timedelta
 
 from django.db import connection, transaction
+
+from core.db import rows_source
 
 from .engine.spec import ProbeResult as RunResult
 from .models import ProbeResult, ProbeStatus
@@ -32,7 +35,6 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
               .filter(location=location, probe_id__in=[int(r.key) for r in results])
               .values_list("pk", "probe_id", "last_slot", "values")}
     at = connection.ops.adapt_datetimefield_value(slot)
-    values_field = ProbeResult._meta.get_field("values")
     hour = hour_floor(slot)
     rows = []
     for result in results:
@@ -43,7 +45,7 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
         values = result.values or {}
         same = last_slot is not None and hour <= last_slot < slot and values == (previous or {})
         rows.append((at, pk, round((result.started_at - slot) / MILLISECOND), round(result.latency_ms, 3),
-                     str(result.outcome), None if same else values_field.get_db_prep_save(values, connection),
+                     str(result.outcome), None if same else json.dumps(values),
                      result.error or None))
     _rows_insert(rows)
     return len(rows)
@@ -51,20 +53,19 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
 
 MILLISECOND = timedelta(milliseconds=1)
 COLUMNS = ["slot", "series", "started_ms", "latency_ms", "outcome", "values", "error"]
+COLUMN_TYPES = ("timestamptz", "integer", "integer", "real", "varchar", "jsonb", "varchar")
 
 
 def _rows_insert(rows: list[tuple]) -> None:
-    """Multi-row INSERT ... ON CONFLICT DO NOTHING (both databases speak it), 1,000 rows a statement;
-    `rows` hold database values in COLUMNS order."""
+    """INSERT ... ON CONFLICT DO NOTHING (both databases speak it), 1,000 rows a statement; `rows`
+    hold database values in COLUMNS order (core.db.rows_source: arrays on PostgreSQL)."""
     meta, ops = ProbeResult._meta, connection.ops
     columns = ", ".join(ops.quote_name(meta.get_field(name).column) for name in COLUMNS)
-    placeholders = "(" + ", ".join(["%s"] * len(COLUMNS)) + ")"
     for start in range(0, len(rows), 1000):
-        chunk = rows[start:start + 1000]
-        sql = (f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) VALUES "
-               f"{', '.join([placeholders] * len(chunk))} ON CONFLICT DO NOTHING")
+        source, params = rows_source(rows[start:start + 1000], COLUMN_TYPES)
         with connection.cursor() as cursor:
-            cursor.execute(sql, [value for row in chunk for value in row])
+            cursor.execute(f"INSERT INTO {ops.quote_name(meta.db_table)} ({columns}) {source} ON CONFLICT DO NOTHING",
+                           params)
 
 
 def values_resolve(rows: list[dict]) -> list[dict]:

@@ -25,6 +25,8 @@ from django.db import connection, transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
+from core.db import rows_source
+
 from topology.models import Service
 
 from .engine.policy import TargetPolicy, policy_build
@@ -298,20 +300,22 @@ def probe_results_record(*, location: str, slot: datetime, results: list[RunResu
 
 def _states_confirm(*, location: str, probe_ids: list[int]) -> list[StateChange]:
     """Confirm the states that held PROBE_DOWN_AFTER (down, degraded) or PROBE_UP_AFTER (up) results
-    in a row. Each confirmation is a conditional UPDATE from the state read, so when two workers
-    record results of one probe at once, only one of them confirms (and announces) a change."""
+    in a row: one UPDATE for all of them (a mass outage flips a thousand at once). The rows are read
+    FOR UPDATE (probe_results_store has locked this batch's rows already, in id order), so when two
+    workers record results of one probe at once, the second reads the state the first confirmed and
+    announces nothing again."""
     ready = (Q(outcome=ProbeOutcome.UP, streak__gte=settings.PROBE_UP_AFTER)
              | Q(outcome__in=[ProbeOutcome.DOWN, ProbeOutcome.DEGRADED], streak__gte=settings.PROBE_DOWN_AFTER))
-    candidates = (ProbeStatus.objects.filter(ready, location=location, probe_id__in=probe_ids)
-                  .exclude(confirmed=F("outcome")).values_list("pk", "probe_id", "confirmed", "outcome", "checked_at",
-                                                              "latency_ms", "values", "error"))
-    changes = []
-    for pk, probe_id, previous, state, at, latency, values, error in candidates:
-        won = ProbeStatus.objects.filter(pk=pk, confirmed=previous, outcome=state).update(confirmed=state,
-                                                                                         confirmed_at=at)
-        if won:
-            changes.append(StateChange(probe_id, location, previous, state, at, latency, values or {}, error))
-    return changes
+    candidates = list(ProbeStatus.objects.select_for_update().order_by("pk")
+                      .filter(ready, location=location, probe_id__in=probe_ids).exclude(confirmed=F("outcome"))
+                      .values_list("pk", "probe_id", "confirmed", "outcome", "checked_at", "latency_ms", "values",
+                                   "error"))
+    if not candidates:
+        return []
+    ProbeStatus.objects.filter(pk__in=[row[0] for row in candidates]).update(confirmed=F("outcome"),
+                                                                            confirmed_at=F("checked_at"))
+    return [StateChange(probe_id, location, previous, state, at, latency, values or {}, error)
+            for _, probe_id, previous, state, at, latency, values, error in candidates]
 
 
 def _statuses_advance(*, location: str, slot: datetime, results: list[RunResult]) -> None:
@@ -320,22 +324,16 @@ def _statuses_advance(*, location: str, slot: datetime, results: list[RunResult]
     ops, quote = connection.ops, connection.ops.quote_name
     rows = [(int(r.key), str(r.outcome), ops.adapt_datetimefield_value(r.finished_at), float(r.latency_ms),
              r.error, json.dumps(r.values or {})) for r in results]
-    first, rest = _VALUES_FIRST[connection.vendor], "(%s, %s, %s, %s, %s, %s)"
-    values = ", ".join([first] + [rest] * (len(rows) - 1))
-    sql = _STATUS_SQL.format(table=quote(ProbeStatus._meta.db_table), values=values, vals=quote("values"))
-    params = [item for row in rows for item in row] + [ops.adapt_datetimefield_value(slot), location,
-                                                        ops.adapt_datetimefield_value(slot)]
+    source, params = rows_source(rows, STATUS_TYPES)
+    sql = _STATUS_SQL.format(table=quote(ProbeStatus._meta.db_table), source=source, vals=quote("values"))
     with connection.cursor() as cursor:
-        cursor.execute(sql, params)
+        cursor.execute(sql, [*params, ops.adapt_datetimefield_value(slot), location,
+                             ops.adapt_datetimefield_value(slot)])
 
 
-# PostgreSQL types a VALUES list from its first row; SQLite needs no casts.
-_VALUES_FIRST = {
-    "postgresql": "(%s::integer, %s::varchar, %s::timestamptz, %s::double precision, %s::varchar, %s::jsonb)",
-    "sqlite": "(%s, %s, %s, %s, %s, %s)",
-}
+STATUS_TYPES = ("integer", "varchar", "timestamptz", "double precision", "varchar", "jsonb")
 _STATUS_SQL = (
-    "WITH v(probe_id, outcome, finished, latency, error, vals) AS (VALUES {values}) "
+    "WITH v(probe_id, outcome, finished, latency, error, vals) AS ({source}) "
     "UPDATE {table} AS s SET "
     "since = CASE WHEN s.outcome = v.outcome THEN s.since ELSE v.finished END, "
     "streak = CASE WHEN s.outcome = v.outcome THEN s.streak + 1 ELSE 1 END, "
