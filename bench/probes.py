@@ -35,8 +35,8 @@ Prints, in one run:
      raw history as the API pages it (probe_result_page: newest, and 40 h back). Raw rows are written
      as probes.results_store writes them (values only on each series' first result of an hour, as
      they never change here), batch by batch in slot order.
-Goals: engine >= 3.0x baseline, with CPU per probe <= 0.2x blackbox_exporter's; whole path >= 1.0x
-baseline; database <= 1 GB; uptime query <= 50 ms.
+Goals: engine >= 3.0x baseline, with CPU per probe <= 0.2x blackbox_exporter's; whole path >= 2.0x
+baseline in both forms (issue 15; it was 1.0x); database <= 1 GB; uptime query <= 50 ms.
 
     .venv/bin/python bench/probes.py [--quick] [--only baseline,engine,path,jitter,storage]
         [--database-url postgres://postgres@127.0.0.1:5432/switchboard_bench_probes]
@@ -88,6 +88,7 @@ QUEUE = "probes.default"
 LOCATION = "default"
 DEFAULT_DATABASE = "postgres://postgres@127.0.0.1:5432/switchboard_bench_probes"
 DEFAULT_BROKER = "redis://127.0.0.1:6379/7"
+PATH_GOAL = 2.0  # the whole path, in one process and through a worker, against blackbox_exporter
 PARTS = ("baseline", "engine", "path", "jitter", "storage", "kafka")
 TEAM = "bench-probes"
 INTERVAL_PATH = "30s"
@@ -1084,7 +1085,7 @@ def run(args, folder: str) -> None:
                   f"{math.ceil(PROBES / settings.PROBE_BATCH_SIZE)} batches one after another):")
             print(f"    {statistics.median(rounds) * 1000:7.0f} ms median of {args.repeat} "
                   f"(best {min(rounds) * 1000:.0f}) = {rate:.0f} probes/s{ratio}"
-                  + (f"  (goal >= 1.0x: {goal(rate / reference, 1.0, above=True)})" if reference else ""))
+                  + (f"  (goal >= {PATH_GOAL}x: {goal(rate / reference, PATH_GOAL, above=True)})" if reference else ""))
             total = parts["probes_dispatch"]
             send = parts["runs_send"]
             inner = {"run (probes_execute)": parts["probes_execute"],
@@ -1105,7 +1106,8 @@ def run(args, folder: str) -> None:
                       f"{settings.CELERY_BROKER_URL.split('://')[0]}), time until the 1,000th result is in the "
                       f"database (polled every 10 ms):")
                 print(f"    {statistics.median(rounds) * 1000:7.0f} ms median of {args.repeat} "
-                      f"(best {min(rounds) * 1000:.0f}) = {rate:.0f} probes/s{ratio}")
+                      f"(best {min(rounds) * 1000:.0f}) = {rate:.0f} probes/s{ratio}"
+                      + (f"  (goal >= {PATH_GOAL}x: {goal(rate / reference, PATH_GOAL, above=True)})" if reference else ""))
             except (RuntimeError, OSError) as exc:
                 worker = None
                 print(f"(b) real worker process: not measured: {exc}")
