@@ -55,7 +55,9 @@ def test_it_draws_the_demo_with_pan_and_zoom(page, live_server, live_demo):
     reset = zoom_state(page)
     assert reset["zoom"] == pytest.approx(first["zoom"]) and reset["pan"] == pytest.approx(first["pan"])
 
-    # Dragging pans and does not follow a link, even when it starts on a service.
+    # Dragging pans and does not follow a link, even when it starts on a service. The canvas is as
+    # tall as the window: scrolled to, as a person would, before the drag.
+    page.locator(".topo-diagram-card").evaluate("card => card.scrollIntoView({block: 'start'})")
     box = node(page, "orders").bounding_box()
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.down()

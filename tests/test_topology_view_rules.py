@@ -206,7 +206,7 @@ def test_it_handles_a_large_team_alone_drawn_by_force():
     nodes = {f"t{i}": Node(f"t{i}", "big") for i in range(40)}
     links = [Link(f"t{i}", f"t{(i * 7 + 3) % 40}", f"c{i}", "rest") for i in range(40)]
     dot = dot_source(Topology(nodes=nodes, links=links), View(team="big", alone=True))
-    assert 'layout=neato, overlap=false, sep="+4", splines=false, outputorder=edgesfirst, ratio=0.62' in dot
+    assert 'layout=neato, overlap=false, sep="+4", splines=false, outputorder=edgesfirst, ratio=0.9' in dot
     assert "fontsize=14, shape=box" in dot and 'labelloc="b"' in dot and "cluster_legend" not in dot
     small = dot_source(system(), View(team="home", alone=True))
     assert "layout=dot, rankdir=LR" in small

@@ -55,9 +55,11 @@ class Urls:
 
 
 MAX_HOPS = 6
-# Height / width of the topology page's canvas at 1440x900 (about 1,040 x 650 pixels): force and
-# radial drawings are stretched to it, so that at fit they fill the canvas and their labels are larger.
-CANVAS_RATIO = 0.62
+# Height / width of the topology page's canvas (as tall as the window less its header, beside the
+# 340 px findings): about 835 x 805 pixels at 1440x900, 875 x 705 at 1280x800, 835 x 985 at 1920x1080.
+# Force and radial drawings are stretched to it, so that at fit they fill the canvas and their labels
+# are larger.
+CANVAS_RATIO = 0.9
 
 
 def _names(raw: str) -> tuple[str, ...]:
