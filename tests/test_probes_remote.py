@@ -26,7 +26,7 @@ from probes.engine.spec import Kind, ProbeSpec, probe_declaration_check
 from probes.engine.wire import run_encode
 from probes.models import Probe, ProbeStatus
 from probes.services import RECOVER_AFTER, probe_claims_recover, probes_dispatch, runs_send
-from tests.celery_helpers import database_url
+from tests.celery_helpers import database_url, worker_stop
 from tests.probe_servers import HttpServer
 from topology.manifest import ServiceSpec
 from topology.models import Team
@@ -70,12 +70,7 @@ def site_worker(location: str, database: str | None) -> subprocess.Popen:
 def stopped(process: subprocess.Popen) -> str:
     """Stop a worker (if still running) and return what it printed."""
     if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        worker_stop(process)
     return process.stdout.read()
 
 

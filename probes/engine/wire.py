@@ -35,10 +35,7 @@ def run_decode(item: object, index: int = 0) -> tuple[ProbeSpec, datetime]:
     _check(_number(timeout) and timeout > 0, index, "run", "timeout", "a positive number")
     _check(isinstance(options, dict), index, "run", "options", "an object")
     _check(isinstance(expect, dict), index, "run", "expect", "an object")
-    try:
-        kind = Kind(kind)
-    except ValueError:
-        raise WireError(f"run {index}: kind {kind!r} is not one of {', '.join(Kind)}") from None
+    kind = _member(Kind, kind, index, "run", "kind")
     spec = ProbeSpec(key=key, kind=kind, target=target, timeout=float(timeout), options=options, expect=expect)
     return spec, _time(due, index, "run", "due")
 
@@ -63,10 +60,7 @@ def result_decode(item: object, index: int = 0) -> ProbeResult:
     _check(_number(latency) and latency >= 0, index, "result", "latency_ms", "a number >= 0")
     _check(isinstance(values, dict), index, "result", "values", "an object")
     _check(isinstance(error, str), index, "result", "error", "a string")
-    try:
-        outcome = Outcome(outcome)
-    except ValueError:
-        raise WireError(f"result {index}: outcome {outcome!r} is not one of {', '.join(Outcome)}") from None
+    outcome = _member(Outcome, outcome, index, "result", "outcome")
     return ProbeResult(key=key, outcome=outcome, latency_ms=float(latency),
                        started_at=_time(started, index, "result", "started_at"),
                        finished_at=_time(finished, index, "result", "finished_at"), values=values,
@@ -88,6 +82,14 @@ def _fields(item: object, names: tuple[str, ...], index: int, what: str) -> list
 def _check(ok: object, index: int, what: str, name: str, expected: str) -> None:
     if not ok:
         raise WireError(f"{what} {index}: {name} must be {expected}")
+
+
+def _member(choices, value: object, index: int, what: str, field: str):
+    """`value` as a member of the enum `choices`, or a WireError naming the item and the field."""
+    try:
+        return choices(value)
+    except ValueError:
+        raise WireError(f"{what} {index}: {field} {value!r} is not one of {', '.join(choices)}") from None
 
 
 def _number(value: object) -> bool:
