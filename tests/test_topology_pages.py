@@ -331,3 +331,16 @@ def test_it_lists_the_findings_of_the_view_and_counts_the_others(as_admin):
     outside = re.search(r"(\d+) findings? involve services outside this view", listed)
     assert outside and int(outside.group(1)) > 0
     assert 'href="/topology/">the whole list</a>' in listed
+
+
+def test_it_offers_no_channel_toggle_above_a_view_too_large_to_draw(db, client, staff):
+    big_system(teams=3, per_team=100)
+    registration_apply(specs=[ServiceSpec(name="team-1-events", team="team-1", interactions=(
+        InteractionSpec(name="changed", targets=("team-1-svc-01",), style="pubsub", channel="team-1.changed",
+                        broker="kafka"),))], actor=actor_for_cli())
+    drawings_forget()
+    client.force_login(staff)
+    drawn = text(client.get("/topology/?team=team-1&draw=all"))
+    assert "1 topic or queue with one producer and one consumer drawn as labelled dashed lines" in drawn
+    refused = text(client.get("/topology/?team=team-1"))
+    assert "This view is too large to read" in refused and "topo-channel-toggle" not in refused
