@@ -13,12 +13,14 @@ from django.db import connection, transaction
 
 from core.db import rows_source
 
+from .choices import RollupPeriod
 from .engine.spec import ProbeResult as RunResult
 from .models import ProbeResult, ProbeStatus
+from .rollups import bucket_floor
 
 
 def hour_floor(moment: datetime) -> datetime:
-    return moment.replace(minute=0, second=0, microsecond=0)
+    return bucket_floor(moment, RollupPeriod.HOUR)
 
 
 @transaction.atomic
@@ -44,11 +46,29 @@ def probe_results_store(*, location: str, slot: datetime, results: list[RunResul
         pk, last_slot, previous = found
         values = result.values or {}
         same = last_slot is not None and hour <= last_slot < slot and values == (previous or {})
+        if last_slot is not None and slot < last_slot:
+            _later_rows_pinned(series_id=pk, slot=slot)
         rows.append((at, pk, round((result.started_at - slot) / MILLISECOND), round(result.latency_ms, 3),
                      str(result.outcome), None if same else json.dumps(values),
                      result.error or None))
     _rows_insert(rows)
     return len(rows)
+
+
+def _later_rows_pinned(*, series_id: int, slot: datetime) -> None:
+    """Before a late row is written with its own values: the rows after it in its hour that hold
+    NULL ("the same as before") and lean on a row before it get those values written out, so
+    that they do not read the late row's values instead. Late rows are rare (a run re-sent after
+    a lost result); this is one query and at most one UPDATE."""
+    hour_end = hour_floor(slot) + timedelta(hours=1)
+    later = ProbeResult.objects.filter(series_id=series_id, slot__gt=slot, slot__lt=hour_end)
+    next_with_values = later.filter(values__isnull=False).order_by("slot").values_list("slot", flat=True).first()
+    leaning = later.filter(values__isnull=True, slot__lt=next_with_values or hour_end)
+    before = (ProbeResult.objects.filter(series_id=series_id, slot__gte=hour_floor(slot), slot__lt=slot,
+                                         values__isnull=False).order_by("-slot").values_list("values", flat=True)
+              .first())
+    if before is not None:
+        leaning.update(values=before)
 
 
 MILLISECOND = timedelta(milliseconds=1)

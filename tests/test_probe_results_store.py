@@ -127,3 +127,14 @@ def test_it_migrates_results_and_rollups_of_the_old_shape():
     assert (rollup.series_id, rollup.period, rollup.bucket, rollup.count, rollup.down, rollup.degraded,
             rollup.latency_p50, rollup.latency_p95, rollup.last_values) == (
         status.id, "h", T0, 120, 3, 1, 12.5, 450.5, {"status": 200})
+
+
+def test_it_handles_a_late_result_between_unchanged_ones_without_changing_what_they_read(series):
+    record(series, T0, status=200)
+    record(series, T0 + timedelta(minutes=1), status=200)  # stored as "unchanged"
+    record(series, T0 + timedelta(seconds=30), status=503)  # late, and different
+    page = probe_result_page(probe=series.probe, location=None, before=None, limit=10)
+    shown = {row["slot"]: row["values"] for row in page}
+    assert shown[T0 + timedelta(minutes=1)] == {"status": 200}
+    assert shown[T0 + timedelta(seconds=30)] == {"status": 503}
+    assert shown[T0] == {"status": 200}
