@@ -5,14 +5,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import Conflict, Forbidden, Invalid
 from core.web import page_of
 from topology.authentication import ui_actor
 from topology.models import Interaction, Service
-from topology.render import RenderError, diagram_render
+from topology.render import RenderError, diagram_render, svg_inline
 
 from .changes import Change, changes_parse
 from .drawing import plan_dot
@@ -37,10 +36,9 @@ def _drawing(evaluated: Evaluated, changes: list[Change]) -> dict:
     """The plan drawn as inline SVG (Graphviz escapes every label and attribute), or why it is not."""
     dot = plan_dot(before=evaluated.before, after=evaluated.after, changes=changes, result=evaluated.result)
     try:
-        svg = diagram_render(dot=dot, fmt="svg").decode()
+        return {"svg": svg_inline(diagram_render(dot=dot, fmt="svg")), "problem": ""}
     except RenderError as exc:
         return {"svg": "", "problem": str(exc)}
-    return {"svg": mark_safe(svg[svg.index("<svg"):]), "problem": ""}  # noqa: S308
 
 
 def _saved(request) -> dict:

@@ -7,13 +7,12 @@ from pathlib import Path
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.utils.safestring import mark_safe
 
 from probes.charts import latency_figure
 from probes.models import Probe
 from probes.selectors import probe_latency_series
 from topology.graph_selectors import topology_current
-from topology.render import RenderError, view_drawing
+from topology.render import RenderError, svg_inline, view_drawing
 from topology.rendering import Urls
 
 from .decision_records import decision_records
@@ -69,10 +68,9 @@ def _topology_svg(scope: ReportScope) -> str:
     """Graphviz's SVG of the scope, inline, without the XML prolog; "" when it cannot be drawn."""
     stamp, topology = topology_current()
     try:
-        svg = view_drawing(stamp, scope_view(scope), "svg", Urls(), topology).decode()
+        return svg_inline(view_drawing(stamp, scope_view(scope), "svg", Urls(), topology))
     except RenderError:
         return ""
-    return mark_safe(svg[svg.index("<svg"):])  # noqa: S308 - Graphviz escapes every label and attribute
 
 
 def _charts(rows: list[ProbeRow]) -> list[Chart]:

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.safestring import mark_safe
 
 from core.errors import Forbidden, Invalid
 
@@ -21,7 +20,7 @@ from . import budgets, graph, mermaid
 from .authentication import ui_actor
 from .flow_forms import DEPTH_DEFAULT, DEPTH_MAX, DeriveForm, FlowForm
 from .flows import entry_steps, flow_delete, flow_list, flow_save, flow_steps
-from .render import RenderError, view_drawing
+from .render import RenderError, svg_inline, view_drawing
 from .rendering import MAX_HOPS, Layout, Urls, View, home_team, view_layout, view_parse, view_select
 from .selectors import teams_writable_by
 from .graph_selectors import budget_checks_of, findings_current, topology_current
@@ -76,12 +75,6 @@ def _expand_url(view: View) -> str:
 def _page_svg(stamp: str, topology: graph.Topology, view: View) -> bytes:
     """The SVG of a view whose team links keep the page's parameters."""
     return view_drawing(stamp, view, "svg", Urls(expand=_expand_url(view)), topology)
-
-
-def _inline_svg(svg: bytes) -> str:
-    """Graphviz's SVG without the XML prolog, doctype and comments before the <svg> element."""
-    text = svg.decode()
-    return mark_safe(text[text.index("<svg"):])  # noqa: S308 - Graphviz escapes every label and attribute
 
 
 def _named(view: View) -> tuple[str, ...]:
@@ -238,7 +231,7 @@ def topology_page(request):
     svg, problem = "", ""
     if not context["too_large"]:
         try:
-            svg = _inline_svg(_page_svg(stamp, topology, view))
+            svg = svg_inline(_page_svg(stamp, topology, view))
         except RenderError as exc:
             problem = str(exc)
     context |= {"svg": svg, "problem": problem}

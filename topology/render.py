@@ -16,6 +16,7 @@ import graphviz
 import graphviz.backend
 from django.conf import settings
 from django.core.cache import caches
+from django.utils.safestring import mark_safe
 
 from .dot_process import DotProcess, DotTimeout, layout_of
 from .graph import Overview, Topology, overview_of
@@ -118,6 +119,13 @@ def view_drawing(stamp: str, view: View, fmt: str, urls: Urls = Urls(), topology
 
 def diagram_key(dot: str, fmt: str) -> str:
     return "diagram:" + hashlib.sha256(f"{CODE_STAMP}\n{fmt}\n{dot}".encode()).hexdigest()
+
+
+def svg_inline(svg: bytes | str) -> str:
+    """Graphviz's SVG ready to sit inside a page: without the XML prolog, doctype and comments
+    before the <svg> element, marked safe (Graphviz escapes every label and attribute)."""
+    text = svg.decode() if isinstance(svg, bytes) else svg
+    return mark_safe(text[text.index("<svg"):])  # noqa: S308
 
 
 def diagram_render(*, dot: str, fmt: str) -> bytes:
