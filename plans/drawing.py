@@ -6,7 +6,7 @@ from html import escape
 from textwrap import wrap
 
 from topology import graph
-from topology.rendering import Urls, quote
+from topology.rendering import KIND_STYLE, Urls, dot_attrs, quote
 
 from .changes import Change
 
@@ -15,7 +15,6 @@ MAX_LINES = 6  # better or worse sentences listed beside the drawing; the rest a
 WRAP = 46  # characters a line of a sentence beside the drawing, so that the drawing keeps its width
 CHANGED, REMOVED, ADDED = "#1f5fd1", "#c62828", "#2e7d32"
 UNCHANGED, TOUCHED_FILL, PLACEHOLDER = "#a3abb9", "#dbe7ff", "#9aa3b2"
-KIND_STYLE = {"sync": "solid", "async": "dashed", "undecided": "dotted"}
 BOX = '<TABLE BORDER="1" COLOR="#d5dae2" STYLE="ROUNDED" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3">'
 
 
@@ -66,15 +65,11 @@ def _header() -> list[str]:
             '  edge [fontname="Helvetica", fontsize=9, color="#a3abb9", arrowsize=0.7];']
 
 
-def _attrs(**values) -> str:
-    return "[" + ", ".join(f"{key}={quote(value)}" for key, value in values.items() if value is not None) + "]"
-
-
 def _node(node: graph.Node, touched: bool, urls: Urls) -> str:
     about = [node.title or node.name, f"team {node.team}" if node.team else "placeholder (not registered)"]
     if touched:
         about.append("touched by the plan")
-    return "  " + quote(node.name) + " " + _attrs(
+    return "  " + quote(node.name) + " " + dot_attrs(
         label=node.name, fillcolor=TOUCHED_FILL if touched else "#ffffff",
         style="rounded,filled,dashed" if node.placeholder else "rounded,filled",
         color=PLACEHOLDER if node.placeholder else "#5b6475", penwidth="2" if touched else None,
@@ -108,7 +103,7 @@ def _edges(before: graph.Topology, after: graph.Topology, kinds: dict, drawn: se
         else:
             attrs = dict(style=KIND_STYLE[link.kind], color=UNCHANGED, penwidth="1.1",
                          tooltip=f"{source}/{name}: {_style(link)} (unchanged)")
-        lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(**attrs, URL=url, target="_top"))
+        lines.append(f"  {quote(source)} -> {quote(target)} " + dot_attrs(**attrs, URL=url, target="_top"))
     return lines
 
 

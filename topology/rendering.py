@@ -194,7 +194,7 @@ def dot_source(topology: Topology, view: View = View(), urls: Urls = Urls()) -> 
 def _observed_edges(shown: Topology, places: dict[str, str]) -> list[str]:
     """Calls tracing saw that no interaction declares, between services drawn one by one: dashed amber,
     without moving the layout."""
-    return [f"  {quote(seen.source)} -> {quote(seen.target)} " + _attrs(
+    return [f"  {quote(seen.source)} -> {quote(seen.target)} " + dot_attrs(
         color=EDGE_COLOUR["warning"], fontcolor=EDGE_COLOUR["warning"], style="dashed", penwidth="1.6",
         arrowhead="empty", constraint="false", label=f"observed {seen.calls:,}×",
         tooltip=f"tracing saw {seen.source} call {seen.target} {seen.calls:,} times; no interaction declares it")
@@ -309,7 +309,8 @@ def quote(text: str) -> str:
     return f'"{text}"'
 
 
-def _attrs(**values) -> str:
+def dot_attrs(**values) -> str:
+    """A DOT attribute list, every value quoted (None values left out)."""
     return "[" + ", ".join([f"{key}={quote(value)}" for key, value in values.items() if value is not None]) + "]"
 
 
@@ -380,7 +381,7 @@ def _group_node(team: str, size: int, urls: Urls, health: dict[str, int] | None 
     health = health or {}
     unwell = " · ".join(f"{count} {state}" for state, count in health.items())
     fill = HEALTH_FILL[next(iter(health))] if health else "#eef2f8"
-    return "  " + quote(_group_id(team)) + " " + _attrs(
+    return "  " + quote(_group_id(team)) + " " + dot_attrs(
         label=f"{team or 'placeholders'}\n{size} services" + (f"\n{unwell}" if unwell else ""), shape="folder",
         fillcolor=fill, tooltip=f"{team or 'Placeholders'}: {size} services{', ' + unwell if unwell else ''} "
                                 "(click to expand)",
@@ -397,7 +398,7 @@ def _node(node: Node, mark: str, urls: Urls) -> str:
         details.append(f"health: {node.health}")
     style = "rounded,filled,dashed" if node.placeholder else "rounded,filled"
     focus = mark == "focus"  # the focused service: dark fill, bold white label, thick border
-    return quote(node.name) + " " + _attrs(
+    return quote(node.name) + " " + dot_attrs(
         label=node.name, fillcolor=fill, style=style, color="#0d3a8a" if focus else CHAIN_PEN if mark == "chain" else (
             "#9aa3b2" if node.placeholder else "#c62828" if mark in ("origin", "failing") else "#5b6475"),
         fontcolor="#ffffff" if focus else "#6b7385" if node.placeholder else None,
@@ -435,7 +436,7 @@ def _channels(shown: Topology, places: dict[str, str], as_lines: dict[str, tuple
 def _channel(channel_id: str, link: Link) -> str:
     kind = "topic" if link.style == "pubsub" else "queue"
     on = f" on {link.broker}" if link.broker else ""
-    return "  " + quote(channel_id) + " " + _attrs(
+    return "  " + quote(channel_id) + " " + dot_attrs(
         label=f"{link.channel}\n{kind}{on}", shape="hexagon" if kind == "topic" else "cylinder", style="filled",
         fillcolor="#f3ecfb" if kind == "topic" else "#eaf4f4", color="#8e6cc0" if kind == "topic" else "#4c8f8f",
         fontsize="9", tooltip=f"{kind.capitalize()} {link.channel}{on}")
@@ -481,16 +482,16 @@ def _edges(shown: Topology, places: dict[str, str], marks: dict, urls: Urls, vie
             key = (source, channel, target)
             if (source, channel) not in drawn:
                 drawn.add((source, channel))
-                lines.append(f"  {quote(source)} -> {channel} " + _attrs(style="dashed", label=None if quiet else "publish" if link.style == "pubsub" else "send", **attrs))
+                lines.append(f"  {quote(source)} -> {channel} " + dot_attrs(style="dashed", label=None if quiet else "publish" if link.style == "pubsub" else "send", **attrs))
             if key not in drawn:
                 drawn.add(key)
-                lines.append(f"  {channel} -> {quote(target)} " + _attrs(style="dashed", **attrs))
+                lines.append(f"  {channel} -> {quote(target)} " + dot_attrs(style="dashed", **attrs))
             continue
         key = (source, target, link.interaction)
         if key in drawn:
             continue
         drawn.add(key)
-        lines.append(f"  {quote(source)} -> {quote(target)} " + _attrs(
+        lines.append(f"  {quote(source)} -> {quote(target)} " + dot_attrs(
             style=KIND_STYLE[link.kind], label=None if quiet else SYNC_LABELS.get(link.style), **attrs))
     return lines, links_counted(groups)
 
@@ -500,7 +501,7 @@ def _channel_line(link: Link, attrs: dict) -> str:
     kind = "topic" if link.style == "pubsub" else "queue"
     on = f" on {link.broker}" if link.broker else ""
     attrs = attrs | {"tooltip": f"{link.source} → {kind} {link.channel}{on} → {link.target} ({attrs['tooltip']})"}
-    return f"  {quote(link.source)} -> {quote(link.target)} " + _attrs(
+    return f"  {quote(link.source)} -> {quote(link.target)} " + dot_attrs(
         style="dashed", label=f"{'⬡' if kind == 'topic' else '⛁'} {link.channel}", fontcolor="#6b4fa0", **attrs)
 
 
@@ -510,7 +511,7 @@ KIND_WORDS = {"sync": "sync calls", "async": "async messages", "undecided": "und
 
 def _group_edge(key: tuple, found: TeamLinks) -> str:
     """One edge for all the links of one kind between a collapsed team and another node (written out
-    directly, not through _attrs: a large overview has a hundred of them, and only the names and the
+    directly, not through dot_attrs: a large overview has a hundred of them, and only the names and the
     tooltip can hold characters to escape)."""
     source, target, kind = key
     count = found.count
