@@ -134,13 +134,19 @@ def plan_detail(request, name: str):
     """A saved plan against the registry of now: whether it still applies (which change no longer
     does, and why), what it does, drawn, and what may be done with it."""
     plan = get_object_or_404(Plan.objects.prefetch_related("decisions"), name=name)
+    shown = _shown(plan)
+    may = plan_actions(actor=ui_actor(request), plan=plan, changes=shown["changes"])
+    return render(request, "plans/plan_detail.html", {"plan": plan, "may": may, **shown})
+
+
+def _shown(plan: Plan) -> dict:
+    """A saved plan as its pages show it: against the registry of now (`stored`), its changes, and,
+    while it can still be evaluated, what it does (`result`) and its drawing."""
     stored, evaluated = plan_stored_evaluated(plan=plan)
     changes, _ = changes_parse({"changes": plan.changes})
-    context = {"plan": plan, "stored": stored, "changes": changes,
-               "may": plan_actions(actor=ui_actor(request), plan=plan, changes=changes)}
-    if evaluated is not None:
-        context |= {"result": evaluated.result, "drawing": _drawing(evaluated, changes)}
-    return render(request, "plans/plan_detail.html", context)
+    if evaluated is None:
+        return {"stored": stored, "changes": changes, "result": None, "drawing": None}
+    return {"stored": stored, "changes": changes, "result": evaluated.result, "drawing": _drawing(evaluated, changes)}
 
 
 @login_required
@@ -175,10 +181,4 @@ def plan_topology_overlay(name: str) -> dict | None:
     """A saved plan as the topology page draws it (topology's plan_overlay extension point): the plan
     against the registry of now, drawn, with what gets better and worse; None for no such plan."""
     plan = Plan.objects.filter(name=name).first()
-    if plan is None:
-        return None
-    stored, evaluated = plan_stored_evaluated(plan=plan)
-    changes, _ = changes_parse({"changes": plan.changes})
-    drawing = _drawing(evaluated, changes) if evaluated is not None else None
-    return {"template": "plans/_topology_overlay.html", "plan": plan, "stored": stored,
-            "result": evaluated.result if evaluated is not None else None, "drawing": drawing}
+    return None if plan is None else {"template": "plans/_topology_overlay.html", "plan": plan, **_shown(plan)}
